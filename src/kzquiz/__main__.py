@@ -1,0 +1,5 @@
+"""Allow `python -m kzquiz`."""
+
+from kzquiz.cli import main
+
+main()

@@ -1,0 +1,196 @@
+"""The command line: parse options, call the library, map KzquizError to exit codes.
+
+Heavy modules (pydantic, genanki, jinja2, the renderers) are imported inside the commands
+that need them, so `kzquiz --version` costs little more than importing Typer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from kzquiz import __version__
+from kzquiz.errors import KzquizError
+
+
+class _Group(TyperGroup):
+    """Turns the library's errors into a message on stderr and an exit code, never a traceback."""
+
+    # Typer's own Context subclasses its vendored click's; the runtime object is the same.
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except KzquizError as exc:
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                typer.echo(line, err=True)
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Turn a YAML question bank into Anki decks, printable worksheets, self-tests and LMS exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Options shared by several commands.
+BankArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="The bank file. Default: ./questions.yaml, else the bank bundled with kzquiz.",
+        show_default=False,
+    ),
+]
+OutDir = Annotated[
+    Path, typer.Option("--output", "-o", help="Folder to write into (created if missing).")
+]
+TopicOpt = Annotated[
+    list[str] | None, typer.Option("--topic", help="Only this topic id (repeatable).")
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeatable).")
+]
+TypeOpt = Annotated[
+    list[str] | None, typer.Option("--type", help="Only this question type (repeatable).")
+]
+DifficultyOpt = Annotated[
+    str | None, typer.Option("--difficulty", help="A level 1-3 or a range like 1-2.")
+]
+CountOpt = Annotated[
+    int | None, typer.Option("--count", "-n", help="How many questions (a seeded sample).")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for sampling and shuffling.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kzquiz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turn a YAML question bank into Anki decks, printable worksheets, self-tests and LMS exports.
+
+    Start with `kzquiz check` (validate the bank) and `kzquiz build` (make everything in decks/).
+    """
+
+
+def load(bank: Path | None) -> Any:
+    """Find and load the bank, printing its warnings."""
+    from kzquiz.loader import find_bank, load_bank
+
+    loaded = load_bank(find_bank(bank))
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return loaded
+
+
+def selection(
+    topic: list[str] | None,
+    tag: list[str] | None,
+    type_: list[str] | None,
+    difficulty: str | None,
+    count: int | None = None,
+) -> Any:
+    """Build a Selection from the shared options."""
+    from kzquiz.select import Selection, parse_difficulty
+
+    return Selection(
+        topics=tuple(topic or ()),
+        tags=tuple(tag or ()),
+        types=tuple(type_ or ()),
+        difficulty=parse_difficulty(difficulty),
+        count=count,
+    )
+
+
+@app.command()
+def check(
+    bank: BankArg = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")
+    ] = False,
+) -> None:
+    """Validate the bank and print a summary by topic, type and difficulty.
+
+    Every problem is reported at once as FILE:LINE:COL: questions[N] (id: ID): what is wrong.
+    Exit 0: valid; 1: invalid bank; 2: bad usage.
+
+    Examples:
+
+        kzquiz check
+
+        kzquiz check my-bank.yaml --strict
+    """
+    from rich.console import Console
+
+    from kzquiz.report import summary_table
+
+    loaded = load(bank)
+    Console(width=140).print(summary_table(loaded))
+    if strict and loaded.warnings:
+        typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the bank's JSON Schema (for editors: yaml-language-server).
+
+    Example:
+
+        kzquiz schema > schema/questions.schema.json
+    """
+    from kzquiz.schema import schema_json
+
+    typer.echo(schema_json(), nl=False)
+
+
+@app.command()
+def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
+    """Build every output format into one folder (default: decks/).
+
+    Everything is rendered first and then written atomically: a failed build leaves the
+    earlier files untouched.
+
+    Examples:
+
+        kzquiz build
+
+        kzquiz build my-bank.yaml -o out/
+    """
+    from kzquiz.build import build_all, formats
+
+    loaded = load(bank)
+    outputs, written = build_all(loaded, output)
+    for note in outputs.notes:
+        typer.echo(note)
+    n = len(loaded.bank.questions)
+    if written:
+        typer.echo(f"built {', '.join(formats())} from {n} questions:")
+        for path in written:
+            typer.echo(f"  {path}")
+    else:
+        typer.echo(f"{loaded.display}: {n} questions valid; no output formats are available yet")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="kzquiz")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

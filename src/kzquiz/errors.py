@@ -1,0 +1,61 @@
+"""The small exception hierarchy the library raises; the CLI maps it to exit codes.
+
+No Typer here: the library never exits and never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem (or warning) in a bank file."""
+
+    file: str
+    line: int | None
+    col: int | None
+    where: str  # e.g. "questions[12] (id: un-two-principles)" or "bank.source.text"
+    message: str
+
+    def __str__(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.col is not None:
+                loc += f":{self.col}"
+        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+
+
+class KzquizError(Exception):
+    """Base class for every error the tool reports without a traceback."""
+
+    exit_code = 1
+
+
+class BankError(KzquizError):
+    """The bank cannot be used; carries every problem found, one per line."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class SelectionError(KzquizError):
+    """A selection of questions matched nothing or cannot be satisfied."""
+
+    exit_code = 1
+
+
+class UsageError(KzquizError):
+    """The command line asked for something impossible (bad option value, bad path)."""
+
+    exit_code = 2
+
+
+class OutputError(KzquizError):
+    """An output could not be written; nothing was half-written."""
+
+    exit_code = 1

@@ -1,0 +1,114 @@
+"""Choosing questions: filters, seeded samples and shuffles.
+
+Randomness only ever comes from a `random.Random(seed)` the caller passes in, so the same
+seed always gives the same selection and order.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from kzquiz.errors import SelectionError, UsageError
+from kzquiz.loader import LoadedBank
+from kzquiz.model import QUESTION_TYPES, Question
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which questions to use; empty filters mean 'all'."""
+
+    topics: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    difficulty: tuple[int, int] | None = None
+    count: int | None = None
+
+    def describe(self) -> str:
+        """The selection in words, for messages."""
+        parts = []
+        if self.topics:
+            parts.append("topic " + " or ".join(self.topics))
+        if self.tags:
+            parts.append("tag " + " or ".join(self.tags))
+        if self.types:
+            parts.append("type " + " or ".join(self.types))
+        if self.difficulty:
+            lo, hi = self.difficulty
+            parts.append(f"difficulty {lo}" if lo == hi else f"difficulty {lo}-{hi}")
+        return " and ".join(parts) or "all questions"
+
+
+def parse_difficulty(text: str | None) -> tuple[int, int] | None:
+    """'2' -> (2, 2); '1-2' -> (1, 2); None -> None."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*([1-3])\s*(?:-\s*([1-3])\s*)?", text)
+    if not m:
+        raise UsageError(f"--difficulty {text!r}: use a level 1-3 or a range like 1-2")
+    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+    if lo > hi:
+        raise UsageError(f"--difficulty {text!r}: the range goes from low to high, like 1-2")
+    return lo, hi
+
+
+def select(
+    loaded: LoadedBank, selection: Selection, rng: random.Random | None = None
+) -> list[Question]:
+    """The questions matching every filter, in bank order; a sample of `count` if asked."""
+    bank = loaded.bank
+    unknown = [t for t in selection.topics if t not in bank.topics]
+    if unknown:
+        raise UsageError(
+            f"--topic {unknown[0]!r} is not a topic of this bank; topics: {', '.join(bank.topics)}"
+        )
+    bad_types = [t for t in selection.types if t not in QUESTION_TYPES]
+    if bad_types:
+        raise UsageError(
+            f"--type {bad_types[0]!r} is not a question type; types: {', '.join(QUESTION_TYPES)}"
+        )
+    if selection.count is not None and selection.count < 1:
+        raise UsageError("--count must be at least 1")
+    topics, tags, types = set(selection.topics), set(selection.tags), set(selection.types)
+    lo, hi = selection.difficulty or (1, 3)
+    chosen = [
+        q
+        for q in bank.questions
+        if (not topics or q.topic in topics)
+        and (not tags or tags.intersection(q.tags))
+        and (not types or q.type in types)
+        and lo <= q.difficulty <= hi
+    ]
+    if not chosen:
+        raise SelectionError(f"{loaded.display}: no question matches {selection.describe()}")
+    if selection.count is not None and selection.count < len(chosen):
+        if rng is None:
+            chosen = chosen[: selection.count]
+        else:
+            keep = set(rng.sample(range(len(chosen)), selection.count))
+            chosen = [q for i, q in enumerate(chosen) if i in keep]
+    return chosen
+
+
+def shuffled(items: Sequence[T], rng: random.Random) -> list[T]:
+    """A shuffled copy; the input is left alone."""
+    out = list(items)
+    rng.shuffle(out)
+    return out
+
+
+def scrambled(items: Sequence[T], rng: random.Random) -> list[T]:
+    """A shuffled copy that is never in the original order (for ordering questions)."""
+    identity = list(range(len(items)))
+    order = identity[:]
+    if len(order) < 2:
+        return list(items)
+    rng.shuffle(order)
+    while order == identity:
+        rng.shuffle(order)
+    return [items[i] for i in order]
