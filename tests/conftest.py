@@ -21,7 +21,10 @@ MINI_BANK: dict[str, Any] = {
         "language": "en",
         "source": {"title": "Tokayev at the forum", "date": "2022-06", "text": "article.txt"},
     },
-    "topics": {"sovereignty": "Sovereignty and international law", "economy": "Sanctions and trade"},
+    "topics": {
+        "sovereignty": "Sovereignty and international law",
+        "economy": "Sanctions and trade",
+    },
     "questions": [
         {
             "id": "un-two-principles",
@@ -151,7 +154,11 @@ def make_bank(tmp_path: Path) -> BankFactory:
         path = tmp_path / name
         if data is None:
             data = copy.deepcopy(MINI_BANK)
-        text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        text = (
+            data
+            if isinstance(data, str)
+            else yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        )
         path.write_text(text, encoding="utf-8")
         return path
 
