@@ -9,6 +9,7 @@ safe composer, whose nodes carry line/column marks, to point at each problem.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -110,6 +111,18 @@ def find_bank(arg: Path | None) -> Path:
 
 def load_bank(path: Path, *, display: str | None = None) -> LoadedBank:
     """Read, parse and validate a bank; raise BankError listing every problem."""
+    # Parsing and validating allocate hundreds of thousands of small objects that all stay
+    # alive; the cyclic GC would scan them again and again for nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_bank(path, display)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_bank(path: Path, display: str | None) -> LoadedBank:
     name = display or str(path)
     text = _read_text(path, name, MAX_BANK_BYTES, "bank")
     data = _parse(text, name)
@@ -193,7 +206,42 @@ def _read_text(path: Path, name: str, limit: int, what: str) -> str:
 _YAML_AT = re.compile(r"line (\d+), column (\d+)")
 
 
+# A "!" where a YAML tag could start; quoted text may match too, then the scanner decides.
+_TAG_HINT = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
+_PLAIN_TAGS = {"str", "int", "float", "bool", "null", "seq", "map"}
+
+
+def _refuse_tags(text: str, name: str) -> None:
+    """Refuse every YAML tag but the plain core ones: a bank is data, never objects."""
+    if not _TAG_HINT.search(text):
+        return
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    problems = []
+    try:
+        for token in yaml.scan(text, Loader=loader):
+            if isinstance(token, yaml.TagToken):
+                handle, suffix = token.value
+                if handle == "!!" and suffix in _PLAIN_TAGS:
+                    continue
+                tag = f"{handle or ''}{suffix}"
+                m = token.start_mark
+                problems.append(
+                    Problem(
+                        name,
+                        m.line + 1,
+                        m.column + 1,
+                        "",
+                        f"YAML tag {tag} is refused: a bank is plain data (no !!python or other object tags)",
+                    )
+                )
+    except yaml.YAMLError:
+        return  # the parser reports syntax errors with their own positions
+    if problems:
+        raise BankError(problems)
+
+
 def _parse(text: str, name: str) -> Any:
+    _refuse_tags(text, name)
     try:
         return yaml_rs.loads(text, parse_datetime=False, alias_limits=_ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
@@ -213,6 +261,8 @@ def _yaml_problems(text: str, name: str, message: str) -> list[Problem]:
     m = _YAML_AT.search(message)
     if m:
         reason = [ln for ln in message.strip().splitlines() if ln.strip()][-1].strip()
+        if "tab" in reason:
+            reason += " (indent with spaces, not tabs)"
         return [Problem(name, int(m.group(1)), int(m.group(2)), "", f"YAML syntax error: {reason}")]
     if message.startswith("duplicate mapping key"):
         dups = _Locator(text, name, None).duplicate_keys()
@@ -310,7 +360,8 @@ def _describe(err: Any) -> str:
     if kind == "string_too_long":
         return f"{field_name} is {len(str(value)):,} characters long; the limit is {MAX_TEXT:,}"
     if kind == "too_short":
-        return f"{field_name} needs at least {ctx.get('min_length')} items, found {ctx.get('actual_length')}"
+        least = ctx.get("min_length")
+        return f"{field_name} needs at least {least} item{'' if least == 1 else 's'}, found {ctx.get('actual_length')}"
     if kind == "too_long":
         return f"{field_name} has {ctx.get('actual_length'):,} items; the limit is {ctx.get('max_length'):,}"
     if kind in ("greater_than_equal", "less_than_equal") and field_name == "difficulty":

@@ -39,7 +39,10 @@ _SEP = "\x00"
 
 def normalise(text: str) -> str:
     """Fold case, typographic quotes/dashes/ellipses and runs of whitespace for comparison."""
-    return _SPACES.sub(" ", text.translate(_TRANSLATE)).strip().casefold()
+    # Most bank text is ASCII: skip the (slow) translate table and fold with lower().
+    if text.isascii():
+        return " ".join(text.split()).lower()
+    return " ".join(text.translate(_TRANSLATE).split()).casefold()
 
 
 def _is_heading(block: str) -> bool:
