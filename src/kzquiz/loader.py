@@ -136,6 +136,21 @@ def _load_bank(path: Path, display: str | None) -> LoadedBank:
         indexed: list[tuple[int, Any]] = list(enumerate(bank.questions))
         topics = list(bank.topics)
     except pydantic.ValidationError as exc:
+        # A valid bank nests six levels deep, so only an invalid one can be pathologically deep.
+        depth = _depth(data)
+        if depth > MAX_DEPTH:
+            line = _deepest_line(text)
+            raise BankError(
+                [
+                    Problem(
+                        name,
+                        line,
+                        1,
+                        "",
+                        f"the YAML nests more than {MAX_DEPTH} levels deep; a bank needs at most 6",
+                    )
+                ]
+            ) from None
         problems.extend(loc.problem(_strip_tag(e["loc"]), _describe(e)) for e in _errors(exc))
         # Validate question by question too, so cross-question rules still report on the rest.
         indexed, topics = (
@@ -496,7 +511,10 @@ class _Locator:
             line, col = self._key_mark(path)
         else:
             line, col = self._mark(path)
-        return Problem(self.name, line, col, self._where(path), message)
+        where = self._where(path)
+        if not where.startswith("questions[") and f"'{where}'" in message:
+            where = ""  # the message already names the field
+        return Problem(self.name, line, col, where, message)
 
     def _key_mark(self, path: _Path) -> tuple[int | None, int | None]:
         parent = self._compose()
@@ -579,6 +597,16 @@ def _dotted(path: _Path) -> str:
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _deepest_line(text: str) -> int:
+    """The line that opens the most brackets or is indented the most: where nesting runs deep."""
+    best, best_line = -1, 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        score = max(line.count("[") + line.count("{"), (len(line) - len(line.lstrip(" "))) // 2)
+        if score > best:
+            best, best_line = score, number
+    return best_line
 
 
 def _depth(data: Any) -> int:
