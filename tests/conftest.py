@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -169,3 +171,12 @@ def make_bank(tmp_path: Path) -> BankFactory:
 def mini_bank(make_bank: BankFactory) -> Path:
     """The mini bank written to tmp_path."""
     return make_bank()
+
+
+# The property tests' seed: chosen once per run, shown in the header, replayable by setting it.
+os.environ.setdefault("KZQUIZ_HYPOTHESIS_SEED", str(random.SystemRandom().randrange(2**32)))
+
+
+def pytest_report_header() -> str:
+    """Show the hypothesis seed so a failing run can be replayed."""
+    return f"hypothesis seed: KZQUIZ_HYPOTHESIS_SEED={os.environ['KZQUIZ_HYPOTHESIS_SEED']}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -176,10 +175,6 @@ def _mutate(text: str, draw: Any) -> bytes:
 def bank_dir(tmp_path: Path) -> Path:
     (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
     return tmp_path
-
-
-def pytest_report_header() -> str:
-    return f"kzquiz hypothesis seed: {HYPOTHESIS_SEED}"
 
 
 @seed(HYPOTHESIS_SEED)
