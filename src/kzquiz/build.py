@@ -12,6 +12,7 @@ from kzquiz.output import Outputs, write_files
 # Each step is "module:function" with the signature (loaded, out_dir) -> Outputs. They are
 # imported only when a build runs, so `kzquiz --version` and `kzquiz check` stay light.
 STEPS: list[tuple[str, str]] = []
+STEPS.append(("worksheet", "kzquiz.render.worksheet:build_outputs"))
 
 
 def build_all(loaded: LoadedBank, out_dir: Path) -> tuple[Outputs, list[Path]]:

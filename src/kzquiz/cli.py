@@ -7,7 +7,7 @@ that need them, so `kzquiz --version` costs little more than importing Typer.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from typer.core import TyperGroup
@@ -185,6 +185,65 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
             typer.echo(f"  {path}")
     else:
         typer.echo(f"{loaded.display}: {n} questions valid; no output formats are available yet")
+
+
+@app.command()
+def worksheet(
+    bank: BankArg = None,
+    output: OutDir = Path("decks"),
+    count: CountOpt = None,
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    difficulty: DifficultyOpt = None,
+    type_: TypeOpt = None,
+    versions: Annotated[
+        int, typer.Option("--versions", min=1, max=26, help="How many versions (A, B, ...): 1-26.")
+    ] = 1,
+    seed: SeedOpt = None,
+    paper: Annotated[
+        Literal["a4", "letter"], typer.Option("--paper", help="Paper size: a4 or letter.")
+    ] = "a4",
+    reading: Annotated[
+        bool,
+        typer.Option("--reading/--no-reading", help="Print the article before the questions."),
+    ] = True,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Title on the sheet (default: the bank title).")
+    ] = None,
+) -> None:
+    """Make printable worksheets (one per version) and one answer key, as HTML to print.
+
+    Versions have the same questions in a different order, with shuffled choices. The same
+    --seed always gives the same files; without it a seed is chosen and printed. Open the
+    files in a browser and print them (no other tools needed).
+
+    Examples:
+
+        kzquiz worksheet
+
+        kzquiz worksheet -n 20 --topic sovereignty --versions 3 --paper letter
+
+        kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
+    """
+    import random
+
+    from kzquiz.output import write_files
+    from kzquiz.render.worksheet import WorksheetOptions, render_worksheets
+    from kzquiz.select import select
+
+    loaded = load(bank)
+    if seed is None:
+        seed = random.SystemRandom().randrange(1_000_000)
+        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)")
+    rng = random.Random(seed)
+    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
+    options = WorksheetOptions(
+        title=title, versions=versions, paper=paper, reading=reading, seed=seed
+    )
+    files = render_worksheets(loaded, questions, options, rng)
+    typer.echo(f"{len(questions)} questions, {versions} version(s), {paper}:")
+    for path in write_files(output, files):
+        typer.echo(f"  {path}")
 
 
 def main() -> None:

@@ -1,0 +1,369 @@
+"""Printable worksheets and answer keys: self-contained HTML that prints well from a browser.
+
+One HTML file per version (same questions, different order, shuffled choices) and one
+answer key covering every version. Nothing is fetched from the network: CSS is inline and
+fonts are system font stacks, so the files print offline. All randomness comes from the
+`random.Random` the caller passes in, so the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from kzquiz.errors import SelectionError, UsageError
+from kzquiz.loader import LoadedBank
+from kzquiz.model import (
+    QUESTION_TYPES,
+    Cloze,
+    Matching,
+    Multiple,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.output import Outputs
+from kzquiz.select import scrambled, shuffled
+
+MAX_VERSIONS = len(string.ascii_uppercase)
+# CSS `size` values for `@page`; the keys are what --paper accepts.
+PAPERS: dict[str, str] = {"a4": "A4", "letter": "letter"}
+BUILD_SEED = 1
+# How often to reshuffle a version whose question order repeats an earlier version's.
+# Small selections may have fewer distinct orders than versions; then a repeat is accepted.
+_DISTINCT_ATTEMPTS = 20
+
+INSTRUCTIONS: dict[str, str] = {
+    "single": "Tick the one correct answer.",
+    "multiple": "Tick every correct answer; there may be more than one.",
+    "truefalse": "Tick True or False.",
+    "cloze": "Write the missing word or words on each line.",
+    "short": "Answer in a few words on the lines.",
+    "numeric": "Write a number in the box.",
+    "matching": "Write the letter of the matching item in each box.",
+    "ordering": "Number the items in the correct order, starting with 1.",
+}
+TYPE_LABELS: dict[str, str] = {
+    "single": "One answer",
+    "multiple": "Several answers",
+    "truefalse": "True or false",
+    "cloze": "Fill in the gaps",
+    "short": "Short answer",
+    "numeric": "Number",
+    "matching": "Matching",
+    "ordering": "Ordering",
+}
+
+
+@dataclass(frozen=True)
+class WorksheetOptions:
+    """How to lay out a worksheet set; the questions themselves are chosen by the caller."""
+
+    title: str | None = None
+    versions: int = 1
+    paper: str = "a4"
+    reading: bool = True
+    seed: int | None = None  # shown in the key so the set can be reproduced
+
+
+@dataclass(frozen=True)
+class Option:
+    """A lettered line on paper: a choice, or an entry of a matching question's right column."""
+
+    letter: str
+    text: str
+    correct: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """A numbered entry of a matching question's left column and the letter it matches."""
+
+    number: int
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """An ordering item as printed, with the number the student should write beside it."""
+
+    text: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question as it appears in one version: its number and shuffled parts."""
+
+    number: int
+    question: Question
+    paragraph: int | None
+    choices: tuple[Option, ...] = ()
+    rows: tuple[Row, ...] = ()
+    right: tuple[Option, ...] = ()
+    steps: tuple[Step, ...] = ()
+    hint: str = ""
+
+    @property
+    def grid(self) -> str:
+        """The answer as the quick-marking grid shows it, in this version's letters."""
+        q = self.question
+        if isinstance(q, Single | Multiple):
+            return ", ".join(c.letter for c in self.choices if c.correct)
+        if isinstance(q, TrueFalse):
+            return q.answer_text()
+        if isinstance(q, Cloze):
+            if len(q.blanks) == 1:
+                return q.blanks[0][0]
+            return " · ".join(f"({i}) {b[0]}" for i, b in enumerate(q.blanks, 1))
+        if isinstance(q, Matching):
+            return " · ".join(f"{r.number}\u2009{r.answer}" for r in self.rows)
+        if isinstance(q, Ordering):
+            return ", ".join(str(s.position) for s in self.steps)
+        return q.answer_text()
+
+
+@dataclass(frozen=True)
+class Section:
+    """The questions of one topic, under its heading."""
+
+    topic: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One printed version of the worksheet."""
+
+    letter: str
+    sections: tuple[Section, ...]
+
+    @property
+    def items(self) -> list[Item]:
+        """Every item, in printed order."""
+        return [item for section in self.sections for item in section.items]
+
+
+@dataclass
+class _Sheet:
+    """What every template of one set shares."""
+
+    title: str
+    bank_title: str
+    source_title: str
+    source_date: str | None
+    language: str
+    paper: str
+    seed: int | None
+    questions: int
+    points: int
+    types: list[tuple[str, str, str]] = field(default_factory=list)  # (type, label, instruction)
+
+
+def render_worksheets(
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    options: WorksheetOptions,
+    rng: random.Random,
+) -> dict[str, bytes]:
+    """Render one worksheet per version and one answer key: file name -> HTML bytes."""
+    if not questions:
+        raise SelectionError(f"{loaded.display}: no questions to put on a worksheet")
+    if not 1 <= options.versions <= MAX_VERSIONS:
+        raise UsageError(f"--versions must be between 1 and {MAX_VERSIONS}, not {options.versions}")
+    if options.paper not in PAPERS:
+        raise UsageError(f"--paper {options.paper!r}: use one of {', '.join(PAPERS)}")
+    versions = layout(loaded, questions, options.versions, rng)
+    present = {q.type for q in questions}
+    sheet = _Sheet(
+        title=options.title or loaded.title,
+        bank_title=loaded.title,
+        source_title=loaded.source.title or loaded.bank.bank.source.title,
+        source_date=loaded.bank.bank.source.date,
+        language=loaded.bank.bank.language,
+        paper=PAPERS[options.paper],
+        seed=options.seed,
+        questions=len(questions),
+        points=sum(q.score for q in questions),
+        types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
+    )
+    from kzquiz.render import env
+
+    worksheet = env().get_template("worksheet/worksheet.html.j2")
+    key = env().get_template("worksheet/key.html.j2")
+    files: dict[str, bytes] = {}
+    reading = _reading(loaded) if options.reading else None
+    for version in versions:
+        html = worksheet.render(
+            sheet=sheet,
+            version=version,
+            reading=reading,
+            footer=footer(sheet.title, f"Version {version.letter}"),
+        )
+        files[f"{loaded.id}-worksheet-{version.letter}.html"] = html.encode("utf-8")
+    html = key.render(
+        sheet=sheet,
+        versions=versions,
+        full=_full_key(versions),
+        footers={v.letter: footer(sheet.title, f"Key {v.letter}") for v in versions},
+        full_footer=footer(sheet.title, "Answer key"),
+    )
+    files[f"{loaded.id}-key.html"] = html.encode("utf-8")
+    return files
+
+
+def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
+    """`kzquiz build` step: every question, one version, a fixed seed, A4, with the reading."""
+    options = WorksheetOptions(versions=1, paper="a4", reading=True, seed=BUILD_SEED)
+    files = render_worksheets(loaded, loaded.bank.questions, options, random.Random(BUILD_SEED))
+    return Outputs(files=files)
+
+
+def layout(
+    loaded: LoadedBank, questions: Sequence[Question], versions: int, rng: random.Random
+) -> list[Version]:
+    """Order the questions of each version (grouped by topic) and shuffle their parts."""
+    topics = loaded.bank.topics
+    # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
+    groups = [[q for q in questions if q.topic == topic] for topic in topics]
+    groups = [g for g in groups if g]
+    out: list[Version] = []
+    seen: set[tuple[str, ...]] = set()
+    for letter in string.ascii_uppercase[:versions]:
+        for _ in range(_DISTINCT_ATTEMPTS):
+            order = [shuffled(group, rng) for group in groups]
+            signature = tuple(q.id for group in order for q in group)
+            if signature not in seen:
+                break
+        seen.add(signature)
+        number = 0
+        sections = []
+        for group in order:
+            items = []
+            for q in group:
+                number += 1
+                items.append(_item(q, number, loaded.paragraph_of.get(q.id), rng))
+            sections.append(Section(topics[group[0].topic], tuple(items)))
+        out.append(Version(letter, tuple(sections)))
+    return out
+
+
+def _item(q: Question, number: int, paragraph: int | None, rng: random.Random) -> Item:
+    """Shuffle one question's parts for one version."""
+    letters = string.ascii_uppercase
+    if isinstance(q, Single | Multiple):
+        choices = shuffled(q.choices, rng)
+        hint = ""
+        # Say "several" on the question itself: a student cannot tell from the boxes.
+        if isinstance(q, Multiple) and "all that apply" not in q.prompt.casefold():
+            hint = "Tick all that apply."
+        return Item(
+            number,
+            q,
+            paragraph,
+            choices=tuple(Option(letters[i], c.text, c.correct) for i, c in enumerate(choices)),
+            hint=hint,
+        )
+    if isinstance(q, TrueFalse):
+        # Always True then False: shuffling these only confuses.
+        return Item(
+            number,
+            q,
+            paragraph,
+            choices=(Option("T", "True", q.answer), Option("F", "False", not q.answer)),
+        )
+    if isinstance(q, Matching):
+        # Several left items may share a right item; it is printed (and lettered) once.
+        rights = list(dict.fromkeys(p.right for p in q.pairs))
+        right = scrambled(rights, rng) if len(rights) > 1 else rights
+        letter_of = {text: letters[i] for i, text in enumerate(right)}
+        left = shuffled(q.pairs, rng)
+        return Item(
+            number,
+            q,
+            paragraph,
+            rows=tuple(Row(i, p.left, letter_of[p.right]) for i, p in enumerate(left, 1)),
+            right=tuple(Option(letter_of[text], text) for text in right),
+        )
+    if isinstance(q, Ordering):
+        # Never print the items already in order: that would give the answer away.
+        positions = scrambled(list(range(1, len(q.items) + 1)), rng)
+        return Item(number, q, paragraph, steps=tuple(Step(q.items[p - 1], p) for p in positions))
+    return Item(number, q, paragraph)
+
+
+@dataclass(frozen=True)
+class _KeyEntry:
+    """One question in the full key, with its number in every version."""
+
+    item: Item
+    numbers: tuple[tuple[str, int], ...]
+    accepted: tuple[str, ...]
+
+
+def _full_key(versions: list[Version]) -> list[tuple[str, list[_KeyEntry]]]:
+    """The full key once, in version A's order, noting each question's number per version."""
+    number_in: dict[str, list[tuple[str, int]]] = {}
+    for version in versions:
+        for item in version.items:
+            number_in.setdefault(item.question.id, []).append((version.letter, item.number))
+    return [
+        (
+            section.topic,
+            [
+                _KeyEntry(item, tuple(number_in[item.question.id]), tuple(accepted(item.question)))
+                for item in section.items
+            ],
+        )
+        for section in versions[0].sections
+    ]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The reading passage: title, date and paragraphs with their number and heading."""
+
+    title: str
+    date: str | None
+    paragraphs: list[tuple[int, str | None, str]]  # (number, heading before it, text)
+
+
+def _reading(loaded: LoadedBank) -> _Reading:
+    src = loaded.source
+    return _Reading(
+        title=src.title or loaded.bank.bank.source.title,
+        date=loaded.bank.bank.source.date,
+        paragraphs=[(n, src.headings.get(n), p) for n, p in enumerate(src.paragraphs, 1)],
+    )
+
+
+def accepted(q: Question) -> list[str]:
+    """Alternatives accepted besides the model answer (shown in the full key)."""
+    if isinstance(q, Short):
+        return list(q.answers[1:])
+    if isinstance(q, Cloze):
+        return [f"({i}) " + " / ".join(b[1:]) for i, b in enumerate(q.blanks, 1) if len(b) > 1]
+    return []
+
+
+def footer(title: str, label: str, limit: int = 60) -> Markup:
+    """The page footer's leading text as a CSS string: the (shortened) title and a label."""
+    if len(title) > limit:
+        title = title[: limit - 1].rstrip() + "…"
+    return css_string(f"{title} · {label} · page ")
+
+
+def css_string(text: str) -> Markup:
+    """Quote text as a CSS string that cannot end the string or the <style> element."""
+    # Escape everything but letters, digits and spaces as \HEX so no quote, backslash or
+    # `</style>` can survive; the trailing space ends each escape as CSS requires.
+    body = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{body}"')
