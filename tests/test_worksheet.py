@@ -108,6 +108,11 @@ def items_of(block: Node) -> list[list[str]]:
     return [parts(li) for li in block.find_all() if li.tag == "li"]
 
 
+def opening(q: Any) -> str:
+    """The first words of a question as printed (a cloze question's gaps print as lines)."""
+    return flat(q.stem.split("_____")[0])[:30]
+
+
 def flat(text: str) -> str:
     """Text with line breaks and runs of spaces folded, for comparing with pdftotext output."""
     return re.sub(r"\s+", " ", text).strip()
@@ -275,9 +280,10 @@ def test_truefalse_is_never_shuffled_and_ordering_never_shown_in_order(
     bank = make_bank(big_bank_data(2))
     loaded = load_bank(bank)
     by_id = {q.id: q for q in loaded.bank.questions}
-    choice_orders: set[tuple[str, ...]] = set()
+    choice_orders: dict[str, set[tuple[str, ...]]] = {}
     for seed in range(12):
-        sheet = dom(render(bank, seed=seed)["mini-worksheet-A.html"])
+        files = render(bank, seed=seed)
+        sheet = dom(files["mini-worksheet-A.html"])
         for block in sheet.find_all(attr="data-qid"):
             q = by_id[block.attrs["data-qid"]]
             items = [p[-1] for p in items_of(block)]
@@ -285,9 +291,13 @@ def test_truefalse_is_never_shuffled_and_ordering_never_shown_in_order(
                 assert items == ["True", "False"]
             elif q.type == "ordering":
                 assert sorted(items) == sorted(q.items) and items != q.items
-            elif q.type == "single":
-                choice_orders.add(tuple(items))
-    assert len(choice_orders) > 1, "single-choice options are never shuffled"
+            elif q.type in ("single", "multiple"):
+                choice_orders.setdefault(q.id, set()).add(tuple(items))
+        for cell in key_grids(files["mini-key.html"])["A"]:
+            if by_id[cell.attrs["data-qid"]].type == "matching":
+                letters = [part.split()[1] for part in cell.find("ans").text().split(" · ")]
+                assert letters != sorted(letters), "matching answer is simply 1A 2B 3C"
+    assert all(len(orders) > 1 for orders in choice_orders.values()), "choices never shuffled"
 
 
 def test_worksheet_has_header_points_instructions_and_no_answers(mini_bank: Path) -> None:
@@ -517,11 +527,10 @@ def test_printed_worksheets_and_key(
             else:
                 assert flat(q.stem) in text, q.id
             assert flat(q.explanation) not in text, q.id
-        # The reading passage comes first; the questions start on a fresh page after it.
-        first_q = next(
-            i for i, p in enumerate(pages) if loaded.bank.questions[0].stem[:30] in flat(p)
-        )
-        assert first_q >= 2 and loaded.source.paragraphs[-1][:40] not in flat(pages[first_q])
+        # The reading passage comes first, the questions after its last paragraph.
+        last_paragraph = text.index(flat(loaded.source.paragraphs[-1])[:60])
+        assert text.index("Questions") > last_paragraph
+        assert all(text.index(opening(q)) > last_paragraph for q in loaded.bank.questions)
         # 25 paragraphs of reading (2-3 pages) plus 8 questions (1-2 pages).
         assert 3 <= n <= 5, (paper, n)
 

@@ -282,10 +282,11 @@ def _item(q: Question, number: int, paragraph: int | None, rng: random.Random) -
         )
     if isinstance(q, Matching):
         # Several left items may share a right item; it is printed (and lettered) once.
-        rights = list(dict.fromkeys(p.right for p in q.pairs))
-        right = scrambled(rights, rng) if len(rights) > 1 else rights
-        letter_of = {text: letters[i] for i, text in enumerate(right)}
         left = shuffled(q.pairs, rng)
+        rights = list(dict.fromkeys(p.right for p in left))
+        # Scrambled against the left column, so the answer is never simply 1A 2B 3C.
+        right = scrambled(rights, rng)
+        letter_of = {text: letters[i] for i, text in enumerate(right)}
         return Item(
             number,
             q,
