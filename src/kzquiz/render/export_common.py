@@ -1,0 +1,99 @@
+"""What the LMS exports (GIFT, QTI, Quizlet, CSV) share: notes, feedback text, reshaped types.
+
+Each export is a pure function `(loaded, questions) -> (bytes, notes)`. A note names the
+question the way `kzquiz check` does (`questions[N] (id: ID)`), then the format, then what the
+format could not hold, so nothing is ever dropped without the teacher being told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kzquiz.loader import LoadedBank
+from kzquiz.model import Cloze, Numeric, Ordering, Question
+
+
+class Notes:
+    """Collects per-question notes for one format, numbered by the question's place in the bank."""
+
+    def __init__(self, loaded: LoadedBank, fmt: str) -> None:
+        self.fmt = fmt
+        self.items: list[str] = []
+        # Notes use the bank index, not the index in the selection, so they point at the YAML.
+        self._index = {q.id: i for i, q in enumerate(loaded.bank.questions)}
+
+    def add(self, q: Question, message: str) -> None:
+        """Record that `q` lost or changed something in this format."""
+        where = self._index.get(q.id)
+        prefix = f"questions[{where}] (id: {q.id})" if where is not None else f"(id: {q.id})"
+        self._append(f"{prefix}: {self.fmt}: {message}")
+
+    def add_bank(self, message: str) -> None:
+        """Record something about the bank as a whole (its title, a topic name)."""
+        self._append(f"bank: {self.fmt}: {message}")
+
+    def _append(self, note: str) -> None:
+        # The same text can be written in several places; say it once.
+        if note not in self.items:
+            self.items.append(note)
+
+
+def evidence_line(loaded: LoadedBank, q: Question) -> str:
+    """'Evidence (paragraph N): “quote”', the way every output cites the article."""
+    para = loaded.paragraph_of.get(q.id)
+    where = f" (paragraph {para})" if para is not None else ""
+    return f"Evidence{where}: \u201c{q.evidence}\u201d"
+
+
+def feedback_text(loaded: LoadedBank, q: Question) -> str:
+    """General feedback: the explanation, a blank line, then the evidence quote."""
+    return f"{q.explanation}\n\n{evidence_line(loaded, q)}"
+
+
+def numeric_prompt(q: Numeric) -> str:
+    """The prompt, naming the unit when there is one (no LMS numeric answer carries units)."""
+    return f"{q.stem} (in {q.unit})" if q.unit else q.stem
+
+
+def position_label(position: int) -> str:
+    """The left side of an ordering question shown as matching: 'Position 1', 'Position 2', ..."""
+    return f"Position {position}"
+
+
+def ordering_pairs(q: Ordering) -> list[tuple[str, str]]:
+    """An ordering question as matching pairs (position -> item), which loses nothing."""
+    return [(position_label(i), item) for i, item in enumerate(q.items, start=1)]
+
+
+def cloze_with_one_blank(q: Cloze, blank: int, marker: str = "_____") -> tuple[str, str]:
+    """The cloze text around one blank: (text before, text after), other blanks filled in.
+
+    Splitting a cloze into one question per blank keeps every blank; the other blanks show
+    their canonical answer so each question still reads as a whole sentence.
+    """
+    before: list[str] = []
+    after: list[str] = []
+    side = before
+    for seg in q.segments:
+        if isinstance(seg, int):
+            if seg == blank:
+                side = after
+                continue
+            side.append(q.blanks[seg][0] if q.blanks[seg] else marker)
+        else:
+            side.append(seg)
+    return "".join(before), "".join(after)
+
+
+def format_weight(value: float) -> str:
+    """A percentage with at most five decimals and no trailing zeros: 33.33333, -50, 12.5."""
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def bank_order(loaded: LoadedBank, questions: Sequence[Question]) -> list[Question]:
+    """The questions grouped by topic, topics in the bank's order, bank order within a topic."""
+    by_topic: dict[str, list[Question]] = {t: [] for t in loaded.bank.topics}
+    for q in questions:
+        by_topic.setdefault(q.topic, []).append(q)
+    return [q for qs in by_topic.values() for q in qs]

@@ -1,0 +1,533 @@
+"""Canvas QTI 1.2: a .zip that Canvas imports (Settings > Import Course Content > QTI .zip file).
+
+The package has the layout Canvas and text2qti use:
+
+    imsmanifest.xml
+    non_cc_assessments/
+    <assessment id>/assessment_meta.xml      Canvas quiz settings
+    <assessment id>/<assessment id>.xml      the questions (questestinterop)
+
+Question types, written the way Canvas's own exporter writes them:
+single -> multiple_choice_question, multiple -> multiple_answers_question, truefalse ->
+true_false_question, short -> short_answer_question, numeric -> numerical_question (a range
+also keeps the model answer as an exact answer), matching and ordering -> matching_question
+(ordering as Position 1..n -> item), cloze -> fill_in_multiple_blanks_question. Every item
+carries its points and has the explanation and evidence as general feedback.
+
+Ids are stable: "g" + sha1 of the bank id and the question id, so a re-import can update the
+same questions. XML is built with ElementTree, so bank text is escaped by construction; the
+bank's text is plain, so it is HTML-escaped inside the HTML `mattext` as well. The zip is
+deterministic: sorted entries, fixed compression, and the date of `build_time()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import re
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
+
+from kzquiz.loader import LoadedBank
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+    format_number,
+)
+from kzquiz.render import build_time
+from kzquiz.render.export_common import (
+    Notes,
+    feedback_text,
+    numeric_prompt,
+    ordering_pairs,
+)
+
+FORMAT = "QTI"
+QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+MD_NS = "http://www.imsglobal.org/xsd/imsmd_v1p2"
+LOM_NS = "http://ltsc.ieee.org/xsd/imsccv1p1/LOM/resource"
+
+QUESTION_TYPE = {
+    "single": "multiple_choice_question",
+    "multiple": "multiple_answers_question",
+    "truefalse": "true_false_question",
+    "short": "short_answer_question",
+    "numeric": "numerical_question",
+    "matching": "matching_question",
+    "ordering": "matching_question",
+    "cloze": "fill_in_multiple_blanks_question",
+}
+
+# Characters XML 1.0 cannot hold (the loader already refuses control characters).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+
+
+def stable_id(bank_id: str, *parts: str) -> str:
+    """'g' + sha1 of the bank id and the parts: the same question always gets the same id."""
+    return "g" + hashlib.sha1(":".join((bank_id, *parts)).encode("utf-8")).hexdigest()
+
+
+class _Text:
+    """Makes bank text safe for XML for one question, noting anything it had to remove."""
+
+    def __init__(self, notes: Notes) -> None:
+        self.notes = notes
+        self.q: Question | None = None
+
+    def __call__(self, text: str) -> str:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        bad = _NOT_XML.findall(text)
+        if bad:
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
+            message = f"removed {len(bad)} character(s) XML cannot hold ({codes})"
+            if self.q is None:
+                self.notes.add_bank(message)
+            else:
+                self.notes.add(self.q, message)
+        return _NOT_XML.sub("", text)
+
+    def html(self, text: str) -> str:
+        """Plain text as HTML: escaped, blank lines to paragraphs, newlines to <br>."""
+        paragraphs = _PARAGRAPHS.split(self(text))
+        return "".join(
+            "<p>" + html.escape(p.strip("\n"), quote=False).replace("\n", "<br>") + "</p>"
+            for p in paragraphs
+        )
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrib)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _field(parent: ET.Element, label: str, entry: str) -> None:
+    field = _sub(parent, "qtimetadatafield")
+    _sub(field, "fieldlabel", label)
+    _sub(field, "fieldentry", entry)
+
+
+def _mattext(parent: ET.Element, text: str, texttype: str | None = "text/html") -> None:
+    material = _sub(parent, "material")
+    if texttype is None:
+        _sub(material, "mattext", text)
+    else:
+        _sub(material, "mattext", text, texttype=texttype)
+
+
+def _setvar(parent: ET.Element, value: str, action: str = "Set") -> None:
+    if action == "Set":
+        _sub(parent, "setvar", value, action="Set", varname="SCORE")
+    else:
+        _sub(parent, "setvar", value, varname="SCORE", action=action)
+
+
+def _blank_names(q: Cloze) -> list[str]:
+    """Blank ids for Canvas's [blank] placeholders that the text itself never contains."""
+    prefix = "blank"
+    while any(f"[{prefix}" in s for s in q.segments if isinstance(s, str)):
+        prefix = "k" + prefix
+    return [f"{prefix}{i}" for i in range(1, len(q.blanks) + 1)]
+
+
+def _decimal(x: float) -> Decimal:
+    # Through format_number, so 0.1 stays 0.1 and bounds are computed without float noise.
+    return Decimal(format_number(x))
+
+
+class _Item:
+    """Builds one <item>; the methods follow the order of an item's parts."""
+
+    def __init__(self, loaded: LoadedBank, q: Question, text: _Text) -> None:
+        self.loaded, self.q, self.t = loaded, q, text
+        self.ident = stable_id(loaded.id, q.id)
+        self.el = ET.Element("item", ident=self.ident, title=text(q.id))
+
+    def aid(self, *parts: str) -> str:
+        """A stable id for an answer (choice, match, blank) of this question."""
+        return stable_id(self.loaded.id, self.q.id, *parts)
+
+    def metadata(self, answer_ids: list[str]) -> None:
+        meta = _sub(_sub(self.el, "itemmetadata"), "qtimetadata")
+        _field(meta, "question_type", QUESTION_TYPE[self.q.type])
+        _field(meta, "points_possible", format_number(self.q.score))
+        _field(meta, "original_answer_ids", ",".join(answer_ids))
+        _field(meta, "assessment_question_identifierref", self.aid("ref"))
+
+    def presentation(self, question_html: str) -> ET.Element:
+        pres = _sub(self.el, "presentation")
+        _mattext(pres, question_html)
+        return pres
+
+    def resprocessing(self) -> ET.Element:
+        res = _sub(self.el, "resprocessing")
+        _sub(
+            _sub(res, "outcomes"),
+            "decvar",
+            maxvalue="100",
+            minvalue="0",
+            varname="SCORE",
+            vartype="Decimal",
+        )
+        # General feedback shows whatever the answer, as text2qti and Canvas write it.
+        cond = _sub(res, "respcondition", **{"continue": "Yes"})
+        _sub(_sub(cond, "conditionvar"), "other")
+        _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+        return res
+
+    def feedback(self) -> None:
+        fb = _sub(self.el, "itemfeedback", ident="general_fb")
+        _mattext(_sub(fb, "flow_mat"), self.t.html(feedback_text(self.loaded, self.q)))
+
+
+def _choice_item(item: _Item, choices: list[tuple[str, bool]], multiple: bool) -> None:
+    q, t = item.q, item.t
+    ids = [item.aid("choice", str(j)) for j in range(len(choices))]
+    item.metadata(ids)
+    pres = item.presentation(t.html(q.stem))
+    lid = _sub(
+        pres, "response_lid", ident="response1", rcardinality="Multiple" if multiple else "Single"
+    )
+    render = _sub(lid, "render_choice")
+    for ident, (text, _) in zip(ids, choices, strict=True):
+        _mattext(_sub(render, "response_label", ident=ident), t.html(text))
+    res = item.resprocessing()
+    cond = _sub(res, "respcondition", **{"continue": "No"})
+    var = _sub(cond, "conditionvar")
+    if multiple:
+        both = _sub(var, "and")
+        for ident, (_, correct) in zip(ids, choices, strict=True):
+            target = both if correct else _sub(both, "not")
+            _sub(target, "varequal", ident, respident="response1")
+    else:
+        right = next(i for i, (_, correct) in zip(ids, choices, strict=True) if correct)
+        _sub(var, "varequal", right, respident="response1")
+    _setvar(cond, "100")
+
+
+def _short_item(item: _Item, q: Short) -> None:
+    t = item.t
+    item.metadata([item.aid("answer", str(j)) for j in range(len(q.answers))])
+    pres = item.presentation(t.html(q.stem))
+    fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib")
+    _sub(fib, "response_label", ident="answer1", rshuffle="No")
+    cond = _sub(item.resprocessing(), "respcondition", **{"continue": "No"})
+    var = _sub(cond, "conditionvar")
+    for answer in q.answers:
+        _sub(var, "varequal", t(answer), respident="response1")
+    _setvar(cond, "100")
+
+
+def _numeric_item(item: _Item, q: Numeric) -> None:
+    item.metadata([item.aid("numeric")])
+    pres = item.presentation(item.t.html(numeric_prompt(q)))
+    fib = _sub(
+        _sub(pres, "response_str", ident="response1", rcardinality="Single"),
+        "render_fib",
+        fibtype="Decimal",
+    )
+    _sub(fib, "response_label", ident="answer1")
+    res = item.resprocessing()
+    exact = _decimal(q.answer)
+    margin = _decimal(q.tolerance or 0) if q.range is None else Decimal(0)
+    # The exact answer (with its tolerance) first: Canvas shows it as the correct answer.
+    cond = _sub(res, "respcondition", **{"continue": "No"})
+    either = _sub(_sub(cond, "conditionvar"), "or")
+    _sub(either, "varequal", str(exact), respident="response1")
+    both = _sub(either, "and")
+    _sub(both, "vargte", str(exact - margin), respident="response1")
+    _sub(both, "varlte", str(exact + margin), respident="response1")
+    _setvar(cond, "100")
+    if q.range is not None:
+        lo, hi = (_decimal(x) for x in q.range)
+        cond = _sub(res, "respcondition", **{"continue": "No"})
+        var = _sub(cond, "conditionvar")
+        _sub(var, "vargte", str(lo), respident="response1")
+        _sub(var, "varlte", str(hi), respident="response1")
+        _setvar(cond, "100")
+
+
+def _matching_item(item: _Item, pairs: list[tuple[str, str]]) -> None:
+    q, t = item.q, item.t
+    ids = [item.aid("pair", str(j)) for j in range(len(pairs))]
+    # One id per distinct right-hand text, so the drop-down lists each option once.
+    rights: dict[str, str] = {}
+    for _, right in pairs:
+        rights.setdefault(right, item.aid("match", str(len(rights))))
+    item.metadata(ids)
+    pres = item.presentation(t.html(q.stem))
+    for ident, (left, _) in zip(ids, pairs, strict=True):
+        lid = _sub(pres, "response_lid", ident=f"response_{ident}")
+        _mattext(lid, t(left), "text/plain")
+        render = _sub(lid, "render_choice")
+        # Listed alphabetically: in bank order the options would give the answer away.
+        for right, match_id in sorted(rights.items(), key=lambda kv: (kv[0].casefold(), kv[0])):
+            _mattext(_sub(render, "response_label", ident=match_id), t(right), None)
+    res = item.resprocessing()
+    share = f"{100 / len(pairs):.2f}"
+    for ident, (_, right) in zip(ids, pairs, strict=True):
+        cond = _sub(res, "respcondition")
+        _sub(_sub(cond, "conditionvar"), "varequal", rights[right], respident=f"response_{ident}")
+        _setvar(cond, share, "Add")
+
+
+def _cloze_item(item: _Item, q: Cloze) -> None:
+    t = item.t
+    names = _blank_names(q)
+    answer_ids = [
+        [item.aid("blank", str(b), str(j)) for j in range(len(alts))]
+        for b, alts in enumerate(q.blanks)
+    ]
+    item.metadata([i for ids in answer_ids for i in ids])
+    # Canvas marks each blank in the question text as [blank id].
+    marked = "".join(f"[{names[s]}]" if isinstance(s, int) else s for s in q.segments)
+    pres = item.presentation(t.html(marked))
+    for name, alts, ids in zip(names, q.blanks, answer_ids, strict=True):
+        lid = _sub(pres, "response_lid", ident=f"response_{name}")
+        _mattext(lid, name, None)
+        render = _sub(lid, "render_choice")
+        for ident, alt in zip(ids, alts, strict=True):
+            _mattext(_sub(render, "response_label", ident=ident), t(alt), "text/plain")
+    res = item.resprocessing()
+    share = f"{100 / len(names):.2f}"
+    for name, ids in zip(names, answer_ids, strict=True):
+        cond = _sub(res, "respcondition")
+        _sub(_sub(cond, "conditionvar"), "varequal", ids[0], respident=f"response_{name}")
+        _setvar(cond, share, "Add")
+
+
+def _item(loaded: LoadedBank, q: Question, text: _Text) -> ET.Element:
+    text.q = q
+    item = _Item(loaded, q, text)
+    if isinstance(q, Single):
+        _choice_item(item, [(c.text, c.correct) for c in q.choices], multiple=False)
+    elif isinstance(q, Multiple):
+        _choice_item(item, [(c.text, c.correct) for c in q.choices], multiple=True)
+    elif isinstance(q, TrueFalse):
+        _choice_item(item, [("True", q.answer), ("False", not q.answer)], multiple=False)
+    elif isinstance(q, Short):
+        _short_item(item, q)
+    elif isinstance(q, Numeric):
+        _numeric_item(item, q)
+    elif isinstance(q, Matching):
+        _matching_item(item, [(p.left, p.right) for p in q.pairs])
+    elif isinstance(q, Ordering):
+        _matching_item(item, ordering_pairs(q))
+    elif isinstance(q, Cloze):
+        _cloze_item(item, q)
+    else:  # pragma: no cover
+        raise TypeError(f"unknown question type {type(q).__name__}")
+    item.feedback()
+    return item.el
+
+
+def _assessment(
+    loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text
+) -> ET.Element:
+    root = ET.Element(
+        "questestinterop",
+        {
+            "xmlns": QTI_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd",
+        },
+    )
+    assessment = _sub(root, "assessment", ident=ident, title=text(loaded.title))
+    meta = _sub(assessment, "qtimetadata")
+    _field(meta, "cc_maxattempts", "1")
+    section = _sub(assessment, "section", ident="root_section")
+    for q in questions:
+        section.append(_item(loaded, q, text))
+    text.q = None
+    return root
+
+
+def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text) -> ET.Element:
+    """assessment_meta.xml: the Canvas quiz settings, as text2qti writes them."""
+    root = ET.Element(
+        "quiz",
+        {
+            "identifier": ident,
+            "xmlns": CANVAS_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{CANVAS_NS} https://canvas.instructure.com/xsd/cccv1p0.xsd",
+        },
+    )
+    title = text(loaded.title)
+    points = f"{float(sum(q.score for q in questions)):.1f}"
+    source = loaded.bank.bank.source.title
+    description = text.html(f"Questions on \u201c{source}\u201d, exported by kzquiz.")
+    settings = [
+        ("title", title),
+        ("description", description),
+        ("shuffle_answers", "true"),
+        ("scoring_policy", "keep_highest"),
+        ("hide_results", ""),
+        ("quiz_type", "assignment"),
+        ("points_possible", points),
+        ("require_lockdown_browser", "false"),
+        ("require_lockdown_browser_for_results", "false"),
+        ("require_lockdown_browser_monitor", "false"),
+        ("lockdown_browser_monitor_data", None),
+        ("show_correct_answers", "true"),
+        ("anonymous_submissions", "false"),
+        ("could_be_locked", "false"),
+        ("allowed_attempts", "1"),
+        ("one_question_at_a_time", "false"),
+        ("cant_go_back", "false"),
+        ("available", "false"),
+        ("one_time_results", "false"),
+        ("show_correct_answers_last_attempt", "false"),
+        ("only_visible_to_overrides", "false"),
+        ("module_locked", "false"),
+    ]
+    for tag, value in settings:
+        _sub(root, tag, value)
+    assignment = _sub(root, "assignment", identifier=stable_id(loaded.id, ident, "assignment"))
+    for tag, value in [
+        ("title", title),
+        ("due_at", None),
+        ("lock_at", None),
+        ("unlock_at", None),
+        ("module_locked", "false"),
+        ("workflow_state", "unpublished"),
+        ("assignment_overrides", ""),
+        ("quiz_identifierref", ident),
+        ("allowed_extensions", ""),
+        ("has_group_category", "false"),
+        ("points_possible", points),
+        ("grading_type", "points"),
+        ("all_day", "false"),
+        ("submission_types", "online_quiz"),
+        ("position", "1"),
+        ("turnitin_enabled", "false"),
+        ("vericite_enabled", "false"),
+        ("peer_review_count", "0"),
+        ("peer_reviews", "false"),
+        ("automatic_peer_reviews", "false"),
+        ("anonymous_peer_reviews", "false"),
+        ("grade_group_students_individually", "false"),
+        ("freeze_on_copy", "false"),
+        ("omit_from_final_grade", "false"),
+        ("intra_group_peer_reviews", "false"),
+        ("only_visible_to_overrides", "false"),
+        ("post_to_sis", "false"),
+        ("moderated_grading", "false"),
+        ("grader_count", "0"),
+        ("grader_comments_visible_to_graders", "true"),
+        ("anonymous_grading", "false"),
+        ("graders_anonymous_to_graders", "false"),
+        ("grader_names_visible_to_final_grader", "true"),
+        ("anonymous_instructor_annotations", "false"),
+    ]:
+        _sub(assignment, tag, value)
+    _sub(_sub(assignment, "post_policy"), "post_manually", "false")
+    _sub(root, "assignment_group_identifierref", stable_id(loaded.id, ident, "assignment-group"))
+    _sub(root, "assignment_overrides", "")
+    return root
+
+
+def _manifest(loaded: LoadedBank, ident: str, date: str, text: _Text) -> ET.Element:
+    """imsmanifest.xml: the package's table of contents."""
+    root = ET.Element(
+        "manifest",
+        {
+            "identifier": stable_id(loaded.id, ident, "manifest"),
+            "xmlns": CP_NS,
+            "xmlns:lom": LOM_NS,
+            "xmlns:imsmd": MD_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": (
+                f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
+                f"{LOM_NS} http://www.imsglobal.org/profile/cc/ccv1p1/LOM/ccv1p1_lomresource_v1p0.xsd "
+                f"{MD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd"
+            ),
+        },
+    )
+    metadata = _sub(root, "metadata")
+    _sub(metadata, "schema", "IMS Content")
+    _sub(metadata, "schemaversion", "1.1.3")
+    lom = _sub(metadata, "imsmd:lom")
+    _sub(_sub(_sub(lom, "imsmd:general"), "imsmd:title"), "imsmd:string", text(loaded.title))
+    contribute = _sub(_sub(lom, "imsmd:lifeCycle"), "imsmd:contribute")
+    _sub(_sub(contribute, "imsmd:date"), "imsmd:dateTime", date)
+    rights = _sub(lom, "imsmd:rights")
+    _sub(_sub(rights, "imsmd:copyrightAndOtherRestrictions"), "imsmd:value", "yes")
+    _sub(
+        _sub(rights, "imsmd:description"),
+        "imsmd:string",
+        "Private (Copyrighted) - http://en.wikipedia.org/wiki/Copyright",
+    )
+    _sub(root, "organizations")
+    resources = _sub(root, "resources")
+    dependency = stable_id(loaded.id, ident, "dependency")
+    res = _sub(resources, "resource", identifier=ident, type="imsqti_xmlv1p2")
+    _sub(res, "file", href=f"{ident}/{ident}.xml")
+    _sub(res, "dependency", identifierref=dependency)
+    res = _sub(
+        resources,
+        "resource",
+        identifier=dependency,
+        type="associatedcontent/imscc_xmlv1p1/learning-application-resource",
+        href=f"{ident}/assessment_meta.xml",
+    )
+    _sub(res, "file", href=f"{ident}/assessment_meta.xml")
+    return root
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root, "  ")
+    data: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return data + b"\n"
+
+
+def _zip(files: dict[str, bytes], date_time: tuple[int, int, int, int, int, int]) -> bytes:
+    """A zip whose bytes depend only on the files and the date: sorted, fixed metadata."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time)
+            info.create_system = 3  # Unix, whatever system builds it
+            if name.endswith("/"):
+                info.external_attr = (0o40755 << 16) | 0x10
+                info.compress_type = zipfile.ZIP_STORED
+            else:
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, files[name], compresslevel=6)
+    return buffer.getvalue()
+
+
+def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
+    """The questions as a Canvas QTI 1.2 zip and notes on anything it cannot hold."""
+    notes = Notes(loaded, FORMAT)
+    text = _Text(notes)
+    ident = stable_id(loaded.id, "assessment", *(q.id for q in questions))
+    # The zip's dates and the manifest's date come from build_time(), at day precision:
+    # SOURCE_DATE_EPOCH pins them for reproducible builds.
+    year, month, mday = time.gmtime(max(build_time(), 315532800))[:3]  # zip starts at 1980
+    files = {
+        "imsmanifest.xml": _xml(
+            _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text)
+        ),
+        "non_cc_assessments/": b"",
+        f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
+        f"{ident}/{ident}.xml": _xml(_assessment(loaded, questions, ident, text)),
+    }
+    return _zip(files, (year, month, mday, 0, 0, 0)), notes.items

@@ -1,0 +1,84 @@
+"""Quizlet: term/definition pairs for Quizlet's import box (Create > Import).
+
+One card a line, a tab between term and definition: choose "Tab" between term and
+definition and "New line" between cards. Quizlet cannot tell a tab or a line break inside
+a text from a separator, so in bank text a tab becomes a space and a line break " / ".
+
+A card is the question and its answer:
+
+- single / multiple: prompt -> the correct choice(s), joined with "; "
+- truefalse: "True or false: statement" -> "True" / "False"
+- short: prompt -> model answer, then "(also accepted: ...)"
+- numeric: prompt (with unit) -> the answer with its tolerance or range and unit
+- cloze: one card per blank, the other blanks filled in -> that blank's answer(s)
+- matching: one card per pair: "left (prompt)" -> right
+- ordering: prompt -> the items in order, joined with " → "
+
+A flashcard has no room for distractors, explanations, evidence, topics, tags, difficulty
+or points; the CSV export carries every field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kzquiz.loader import LoadedBank
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.render.export_common import Notes, cloze_with_one_blank, numeric_prompt
+
+FORMAT = "Quizlet"
+_LINE_BREAK = re.compile(r"\s*(?:\r\n|\r|\n|\u2028|\u2029|\x85)+\s*")
+
+
+def clean(text: str) -> str:
+    """One line with no tab: line breaks become ' / ', tabs become spaces."""
+    return _LINE_BREAK.sub(" / ", text).replace("\t", " ").strip()
+
+
+def _accepted(answers: Sequence[str]) -> str:
+    first, rest = answers[0], answers[1:]
+    return f"{first} (also accepted: {'; '.join(rest)})" if rest else first
+
+
+def cards(q: Question) -> list[tuple[str, str]]:
+    """The (term, definition) cards for one question, before cleaning."""
+    if isinstance(q, (Single, Multiple)):
+        return [(q.stem, "; ".join(c.text for c in q.choices if c.correct))]
+    if isinstance(q, TrueFalse):
+        return [(f"True or false: {q.stem}", q.answer_text())]
+    if isinstance(q, Short):
+        return [(q.stem, _accepted(q.answers))]
+    if isinstance(q, Numeric):
+        return [(numeric_prompt(q), q.answer_text())]
+    if isinstance(q, Cloze):
+        out = []
+        for k, alternatives in enumerate(q.blanks):
+            before, after = cloze_with_one_blank(q, k)
+            out.append((f"{before}_____{after}", _accepted(alternatives)))
+        return out
+    if isinstance(q, Matching):
+        return [(f"{p.left} ({q.stem})", p.right) for p in q.pairs]
+    if isinstance(q, Ordering):
+        return [(q.stem, " → ".join(q.items))]
+    raise TypeError(f"unknown question type {type(q).__name__}")  # pragma: no cover
+
+
+def render_quizlet(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
+    """The questions as Quizlet import text (UTF-8) and notes on anything a card cannot hold."""
+    notes = Notes(loaded, FORMAT)
+    lines = []
+    for q in questions:
+        for term, definition in cards(q):
+            lines.append(f"{clean(term)}\t{clean(definition)}")
+    return "".join(line + "\n" for line in lines).encode("utf-8"), notes.items
