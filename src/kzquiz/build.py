@@ -13,6 +13,7 @@ from kzquiz.output import Outputs, write_files
 # imported only when a build runs, so `kzquiz --version` and `kzquiz check` stay light.
 STEPS: list[tuple[str, str]] = []
 STEPS.append(("worksheet", "kzquiz.render.worksheet:build_outputs"))
+STEPS.append(("exports", "kzquiz.render.exports:build_outputs"))
 
 
 def build_all(loaded: LoadedBank, out_dir: Path) -> tuple[Outputs, list[Path]]:

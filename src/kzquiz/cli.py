@@ -246,6 +246,81 @@ def worksheet(
         typer.echo(f"  {path}")
 
 
+@app.command()
+def export(
+    format_name: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="gift (Moodle), qti (Canvas), quizlet or csv.",
+            show_default=False,
+        ),
+    ],
+    bank: BankArg = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: <bank-id>.<ext> in this folder); - for stdout "
+            "(text formats).",
+            show_default=False,
+        ),
+    ] = None,
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    type_: TypeOpt = None,
+    difficulty: DifficultyOpt = None,
+    count: CountOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Export questions for an LMS: Moodle GIFT, Canvas QTI (.zip), Quizlet or CSV.
+
+    Files: <bank-id>.gift.txt, .qti.zip, .quizlet.txt or .csv. Anything the format cannot
+    hold is reported as a note (on stderr), one per question; nothing is dropped silently.
+    Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.
+
+    Examples:
+
+        kzquiz export gift
+
+        kzquiz export qti my-bank.yaml -o quiz.qti.zip --topic sovereignty
+
+        kzquiz export quizlet -o - > cards.txt
+
+        kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv
+    """
+    import random
+
+    from kzquiz.errors import UsageError
+    from kzquiz.output import write_file
+    from kzquiz.render.exports import FORMATS, file_name, renderer
+    from kzquiz.select import select
+
+    if format_name not in FORMATS:
+        raise UsageError(f"unknown export format {format_name!r}; use one of: {', '.join(FORMATS)}")
+    to_stdout = output is not None and str(output) == "-"
+    if to_stdout and not FORMATS[format_name][2]:
+        raise UsageError(f"{format_name} is a zip file; give -o a file name, not -")
+    if output is not None and not to_stdout and output.is_dir():
+        raise UsageError(f"{output}: is a folder; give -o a file name")
+    loaded = load(bank)
+    if count is not None and seed is None:
+        seed = random.SystemRandom().randrange(1_000_000)
+        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)", err=True)
+    rng = random.Random(seed) if seed is not None else None
+    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
+    data, notes = renderer(format_name)(loaded, questions)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    if to_stdout:
+        typer.echo(data, nl=False)
+        return
+    path = output if output is not None else Path(file_name(loaded, format_name))
+    write_file(path, data)
+    typer.echo(f"{len(questions)} questions: {path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="kzquiz")
