@@ -180,3 +180,13 @@ os.environ.setdefault("KZQUIZ_HYPOTHESIS_SEED", str(random.SystemRandom().randra
 def pytest_report_header() -> str:
     """Show the hypothesis seed so a failing run can be replayed."""
     return f"hypothesis seed: KZQUIZ_HYPOTHESIS_SEED={os.environ['KZQUIZ_HYPOTHESIS_SEED']}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`pytest --update-golden` rewrites the golden files under tests/golden/ from the output."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files under tests/golden/ instead of comparing against them.",
+    )

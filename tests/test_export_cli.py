@@ -1,0 +1,146 @@
+"""`kzquiz export FORMAT` and the exports build step; the shipped bank in every format."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from export_helpers import moodle_read_file
+from kzquiz.build import STEPS
+from kzquiz.cli import app
+from kzquiz.loader import load_bank
+from kzquiz.render.exports import FORMATS, build_outputs, renderer
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "questions.yaml"
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("gift", "mini.gift.txt"),
+        ("qti", "mini.qti.zip"),
+        ("quizlet", "mini.quizlet.txt"),
+        ("csv", "mini.csv"),
+    ],
+)
+def test_default_file_in_this_folder(
+    fmt: str, name: str, mini_bank: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.chdir(tmp_path)
+    result = _run("export", fmt, str(mini_bank))
+    assert result.exit_code == 0, result.output
+    assert f"8 questions: {name}" in result.output
+    loaded = load_bank(mini_bank)
+    assert (tmp_path / name).read_bytes() == renderer(fmt)(loaded, loaded.bank.questions)[0]
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
+
+
+def test_stdout_and_output_file(mini_bank: Path, tmp_path: Path) -> None:
+    result = _run("export", "quizlet", str(mini_bank), "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 12 and result.stdout.count("\t") == 12
+    out = tmp_path / "sub" / "cards.csv"
+    result = _run("export", "csv", str(mini_bank), "-o", str(out), "--topic", "economy")
+    assert result.exit_code == 0
+    assert out.read_bytes().decode("utf-8-sig").count("\r\n") == 1 + 4  # header + 4 questions
+
+
+def test_selection_options(mini_bank: Path) -> None:
+    result = _run(
+        "export", "gift", str(mini_bank), "-o", "-", "--type", "truefalse", "--type", "numeric"
+    )
+    names = [m.name for m in moodle_read_file(result.stdout_bytes) if m.qtype != "category"]
+    assert names == ["sanctions-break", "china-investment"]
+    sampled = [
+        _run("export", "quizlet", str(mini_bank), "-o", "-", "-n", "3", "--seed", "5").stdout
+        for _ in range(2)
+    ]
+    assert sampled[0] == sampled[1] and sampled[0].count("\n") >= 3
+    result = _run("export", "csv", str(mini_bank), "-o", "-", "-n", "2")
+    assert "seed: " in result.stderr and "--seed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["export", "moodle"],
+            2,
+            "unknown export format 'moodle'; use one of: gift, qti, quizlet, csv",
+        ),
+        (["export", "qti", "-o", "-"], 2, "qti is a zip file; give -o a file name, not -"),
+        (["export", "gift", "--difficulty", "4"], 2, "--difficulty '4'"),
+        (["export", "gift", "--topic", "nope"], 2, "--topic 'nope' is not a topic"),
+        (["export", "gift", "--tag", "nothing-has-this"], 1, "no question matches"),
+    ],
+)
+def test_bad_usage(args: list[str], code: int, message: str, mini_bank: Path) -> None:
+    bank = [str(mini_bank)] if len(args) > 1 and args[1] != "moodle" else []
+    result = _run(*args[:2], *bank, *args[2:])
+    assert result.exit_code == code
+    assert message in result.stderr
+
+
+def test_output_folder_is_refused(mini_bank: Path, tmp_path: Path) -> None:
+    result = _run("export", "gift", str(mini_bank), "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "is a folder; give -o a file name" in result.stderr
+
+
+def test_notes_go_to_stderr(make_bank: Any, mini_bank_data: dict[str, Any]) -> None:
+    mini_bank_data["questions"][0]["points"] = 4
+    bank = make_bank(mini_bank_data)
+    result = _run("export", "gift", str(bank), "-o", "-")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "note: questions[0] (id: un-two-principles): GIFT: GIFT has no points; "
+        "set the mark (4) in Moodle\n"
+    )
+    assert "note:" not in result.stdout
+
+
+def test_build_step(mini_bank: Path, tmp_path: Path) -> None:
+    assert ("exports", "kzquiz.render.exports:build_outputs") in STEPS
+    loaded = load_bank(mini_bank)
+    outputs = build_outputs(loaded, tmp_path)
+    assert sorted(outputs.files) == [
+        "mini.csv",
+        "mini.gift.txt",
+        "mini.qti.zip",
+        "mini.quizlet.txt",
+    ]
+    assert outputs.notes == []
+
+
+def test_shipped_bank_exports_without_losing_anything() -> None:
+    """The bank that ships with kzquiz fits every format: not a single note."""
+    loaded = load_bank(SHIPPED)
+    for fmt in FORMATS:
+        data, notes = renderer(fmt)(loaded, loaded.bank.questions)
+        assert notes == [], fmt
+        assert data
+    gift, _ = renderer("gift")(loaded, loaded.bank.questions)
+    read = [m for m in moodle_read_file(gift) if m.qtype != "category"]
+    split = sum(len(q.blanks) - 1 for q in loaded.bank.questions if q.type == "cloze")
+    assert len(read) == len(loaded.bank.questions) + split
+    assert {m.qtype for m in read} == {
+        "multichoice",
+        "truefalse",
+        "shortanswer",
+        "numerical",
+        "match",
+    }
+    qti, _ = renderer("qti")(loaded, loaded.bank.questions)
+    with zipfile.ZipFile(io.BytesIO(qti)) as zf:
+        assert zf.testzip() is None
