@@ -1,0 +1,170 @@
+"""Checking a student's response to a question: the one set of rules for answers.
+
+`kzquiz practice` grades with this module; the self-check page's JavaScript
+(templates/selfcheck/selfcheck.js) mirrors it line for line, and the tests run both
+against the same table of cases (tests/grading_cases.py).
+
+A response is plain data, independent of how choices were shown:
+
+- single: the index of the chosen choice (bank order), or None
+- multiple: the indexes of the chosen choices
+- truefalse: True or False
+- cloze: the text typed into each blank
+- short, numeric: the text typed
+- matching: for each left item (bank order), the index of the right item chosen, or None
+- ordering: the item indexes (bank order) in the order the student put them
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.source import normalise
+
+# Trailing full stops, commas and the like are how a sentence ends, not part of the answer.
+_TRAILING = re.compile(r"[\s.,;:!?]+$")
+# Digits with an optional thousands grouping ("1,000"), decimals after a point, an exponent.
+# A comma is only ever a thousands separator: "22,5" is refused rather than guessed.
+# ASCII digits only ([0-9], not \d), as JavaScript reads them.
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+)
+# Bounds like 1.1 - 0.1 come out as 1.0000000000000002; a student typing 1.0 is right.
+_REL_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Grade:
+    """Whether a response is right, and which of its parts are (blanks, rows, choices)."""
+
+    correct: bool
+    parts: tuple[bool, ...]
+
+    @property
+    def right_parts(self) -> int:
+        """How many parts are right."""
+        return sum(self.parts)
+
+
+def normalise_answer(text: str) -> str:
+    """Fold case, whitespace, typographic quotes/dashes and trailing punctuation away."""
+    return _TRAILING.sub("", normalise(unicodedata.normalize("NFC", text)))
+
+
+def same_answer(response: str, accepted: Sequence[str]) -> bool:
+    """Whether typed text matches one of the accepted answers once both are normalised."""
+    typed = normalise_answer(response)
+    return bool(typed) and any(typed == normalise_answer(a) for a in accepted)
+
+
+def parse_number(text: str) -> float | None:
+    """A typed number ("22", "-0.5", "1,000", "2e3"), or None if it is not one."""
+    s = text.strip().replace("\u2212", "-")
+    if not _NUMBER.fullmatch(s):
+        return None
+    return float(s.replace(",", ""))
+
+
+def within(value: float, lo: float, hi: float) -> bool:
+    """Whether a number lies in [lo, hi], forgiving float rounding in the bounds."""
+    if math.isnan(value):
+        return False
+    scale = max([1.0] + [abs(b) for b in (lo, hi) if math.isfinite(b)])
+    eps = _REL_EPS * scale
+    return lo - eps <= value <= hi + eps
+
+
+def grade(question: Question, response: Any) -> Grade:
+    """Grade a response (see the module docstring for its shape); None is unanswered."""
+    if isinstance(question, Single):
+        index = _index(response, len(question.choices))
+        return _one(index is not None and question.choices[index].correct)
+    if isinstance(question, Multiple):
+        picked = set(_ints(response))
+        parts = tuple((i in picked) == c.correct for i, c in enumerate(question.choices))
+        return Grade(all(parts), parts)
+    if isinstance(question, TrueFalse):
+        return _one(isinstance(response, bool) and response == question.answer)
+    if isinstance(question, Cloze):
+        typed = _texts(response, len(question.blanks))
+        parts = tuple(same_answer(t, alts) for t, alts in zip(typed, question.blanks, strict=True))
+        return Grade(all(parts), parts)
+    if isinstance(question, Short):
+        return _one(isinstance(response, str) and same_answer(response, question.answers))
+    if isinstance(question, Numeric):
+        return _one(_number_right(question, response))
+    if isinstance(question, Matching):
+        chosen = _slots(response, len(question.pairs))
+        parts = tuple(c == i for i, c in enumerate(chosen))
+        return Grade(all(parts), parts)
+    if isinstance(question, Ordering):
+        order = _slots(response, len(question.items))
+        parts = tuple(c == i for i, c in enumerate(order))
+        # An order with items left out or repeated is never right, whatever its prefix.
+        whole = isinstance(response, (list, tuple)) and len(response) == len(question.items)
+        return Grade(whole and all(parts), parts)
+    raise TypeError(f"unknown question type: {type(question).__name__}")
+
+
+def _one(ok: bool) -> Grade:
+    return Grade(ok, (ok,))
+
+
+def _number_right(question: Numeric, response: Any) -> bool:
+    if isinstance(response, bool):
+        return False
+    if isinstance(response, (int, float)):
+        value: float | None = float(response)
+    elif isinstance(response, str):
+        value = parse_number(response)
+    else:
+        value = None
+    if value is None:
+        return False
+    lo, hi = question.bounds
+    return within(value, lo, hi)
+
+
+def _index(response: Any, n: int) -> int | None:
+    if isinstance(response, int) and not isinstance(response, bool) and 0 <= response < n:
+        return response
+    return None
+
+
+def _ints(response: Any) -> list[int]:
+    if not isinstance(response, (list, tuple)):
+        return []
+    return [r for r in response if isinstance(r, int) and not isinstance(r, bool)]
+
+
+def _texts(response: Any, n: int) -> list[str]:
+    items = list(response) if isinstance(response, (list, tuple)) else []
+    return [(items[i] if i < len(items) and isinstance(items[i], str) else "") for i in range(n)]
+
+
+def _slots(response: Any, n: int) -> list[int | None]:
+    items = list(response) if isinstance(response, (list, tuple)) else []
+    return [
+        (
+            items[i]
+            if i < len(items) and isinstance(items[i], int) and not isinstance(items[i], bool)
+            else None
+        )
+        for i in range(n)
+    ]
