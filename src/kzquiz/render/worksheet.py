@@ -113,6 +113,12 @@ class Item:
     hint: str = ""
 
     @property
+    def points(self) -> str:
+        """The question's points as printed beside it: "1 pt", "2 pts"."""
+        n = self.question.score
+        return f"{n} pt" if n == 1 else f"{n} pts"
+
+    @property
     def grid(self) -> str:
         """The answer as the quick-marking grid shows it, in this version's letters."""
         q = self.question
@@ -157,7 +163,6 @@ class _Sheet:
     """What every template of one set shares."""
 
     title: str
-    bank_title: str
     source_title: str
     source_date: str | None
     language: str
@@ -185,7 +190,6 @@ def render_worksheets(
     present = {q.type for q in questions}
     sheet = _Sheet(
         title=options.title or loaded.title,
-        bank_title=loaded.title,
         source_title=loaded.source.title or loaded.bank.bank.source.title,
         source_date=loaded.bank.bank.source.date,
         language=loaded.bank.bank.language,
@@ -233,8 +237,10 @@ def layout(
     """Order the questions of each version (grouped by topic) and shuffle their parts."""
     topics = loaded.bank.topics
     # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
-    groups = [[q for q in questions if q.topic == topic] for topic in topics]
-    groups = [g for g in groups if g]
+    by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
+    for q in questions:
+        by_topic[q.topic].append(q)
+    groups = [group for group in by_topic.values() if group]
     out: list[Version] = []
     seen: set[tuple[str, ...]] = set()
     for letter in string.ascii_uppercase[:versions]:
