@@ -247,6 +247,45 @@ def worksheet(
 
 
 @app.command()
+def selfcheck(
+    bank: BankArg = None,
+    output: OutDir = Path("decks"),
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    type_: TypeOpt = None,
+    difficulty: DifficultyOpt = None,
+    count: CountOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Make the self-check page: one HTML file a student answers in any browser, offline.
+
+    The page checks every answer, explains it with the article's evidence and keeps progress
+    in the browser. Answers are lightly obfuscated in the file, not hidden: it is for
+    self-study, not exams. The same options and --seed always give the same file.
+
+    Examples:
+
+        kzquiz selfcheck
+
+        kzquiz selfcheck --topic sovereignty -o out/
+
+        kzquiz selfcheck my-bank.yaml --difficulty 1-2 -n 20 --seed 7
+    """
+    import random
+
+    from kzquiz.output import write_file
+    from kzquiz.render.selfcheck import DEFAULT_SEED, file_name, render_page
+    from kzquiz.select import select
+
+    loaded = load(bank)
+    rng = random.Random(DEFAULT_SEED if seed is None else seed)
+    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
+    page = render_page(loaded, questions, seed=seed)
+    path = write_file(output / file_name(loaded.id), page)
+    typer.echo(f"{len(questions)} questions: {path}")
+
+
+@app.command()
 def export(
     format_name: Annotated[
         str,

@@ -1,0 +1,220 @@
+"""The self-check page: one self-contained HTML file a student answers in any browser.
+
+All CSS and JavaScript are inline and the page loads nothing, so it works from file:// and
+on a phone. The questions, answers and explanations travel as one JSON document, XOR'd
+with a keystream derived from the bank id and base64-encoded: light obfuscation so the
+answers are not readable in the page source, not security (the key is in the page).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from kzquiz.errors import OutputError
+from kzquiz.loader import LoadedBank
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.output import Outputs
+from kzquiz.render import env
+from kzquiz.select import scrambled, shuffled
+
+# The seed `kzquiz build` uses, and `kzquiz selfcheck` without --seed: the same bank always
+# gives the same bytes.
+DEFAULT_SEED = 0
+_TEMPLATES = "selfcheck"
+# A prime length, so the repeating key does not line up with any structure in the JSON.
+KEY_LENGTH = 1021
+# Characters that must not appear literally inside an inline <script>: `</script>` or
+# `<!--` would end or confuse the element, and U+2028/9 end a line in older JavaScript.
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def file_name(bank_id: str) -> str:
+    """The page's file name for a bank."""
+    return f"{bank_id}-selfcheck.html"
+
+
+def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
+    """`kzquiz build` step: every question in bank order, choices shuffled with a fixed seed."""
+    del out_dir  # renders in memory; build_all writes the files
+    page = render_page(loaded, loaded.bank.questions, seed=DEFAULT_SEED)
+    return Outputs(files={file_name(loaded.id): page})
+
+
+def render_page(
+    loaded: LoadedBank, questions: Sequence[Question], *, seed: int | None = None
+) -> bytes:
+    """The self-check page for these questions (in this order) as UTF-8 bytes."""
+    rng = random.Random(DEFAULT_SEED if seed is None else seed)
+    data = {
+        "topics": [
+            {"id": t, "name": name}
+            for t, name in loaded.bank.topics.items()
+            if any(q.topic == t for q in questions)
+        ],
+        "questions": [page_question(q, loaded.paragraph_of.get(q.id), rng) for q in questions],
+    }
+    meta = {"bank": loaded.id, "count": len(questions)}
+    css = _asset("selfcheck.css")
+    js = _asset("selfcheck.js")
+    html = (
+        env()
+        .get_template(f"{_TEMPLATES}/page.html.j2")
+        .render(
+            language=loaded.bank.bank.language,
+            title=loaded.title,
+            source_title=loaded.source.title or loaded.bank.bank.source.title,
+            source_date=loaded.bank.bank.source.date or "",
+            count=len(questions),
+            css=_markup(css),
+            js=_markup(js),
+            csp=(
+                "default-src 'none'; "
+                f"script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; "
+                "img-src data:; base-uri 'none'; form-action 'none'"
+            ),
+            meta_json=_markup(script_json(meta)),
+            data=encode_data(data, loaded.id),
+        )
+    )
+    return html.encode("utf-8")
+
+
+def page_question(question: Question, paragraph: int | None, rng: random.Random) -> dict[str, Any]:
+    """One question as the page's script reads it; display orders drawn from `rng`.
+
+    Answers keep bank order (responses are graded in bank order, as in kzquiz.grading);
+    `order` / `start` say how to show them.
+    """
+    q: dict[str, Any] = {
+        "id": question.id,
+        "type": question.type,
+        "topic": question.topic,
+        "difficulty": question.difficulty,
+        "prompt": question.stem,
+        "answerText": question.answer_text(),
+        "explanation": question.explanation,
+        "evidence": question.evidence,
+        "paragraph": paragraph,
+    }
+    if isinstance(question, (Single, Multiple)):
+        n = len(question.choices)
+        q["choices"] = [c.text for c in question.choices]
+        q["correct"] = [i for i, c in enumerate(question.choices) if c.correct]
+        q["order"] = shuffled(range(n), rng)
+    elif isinstance(question, TrueFalse):
+        q["answer"] = question.answer
+    elif isinstance(question, Cloze):
+        q["segments"] = list(question.segments)
+        q["blanks"] = question.blanks
+    elif isinstance(question, Short):
+        q["answers"] = list(question.answers)
+    elif isinstance(question, Numeric):
+        lo, hi = question.bounds
+        q["lo"], q["hi"] = _number(lo), _number(hi)
+        q["unit"] = question.unit or ""
+    elif isinstance(question, Matching):
+        n = len(question.pairs)
+        q["left"] = [p.left for p in question.pairs]
+        q["right"] = [p.right for p in question.pairs]
+        q["order"] = shuffled(range(n), rng)
+    elif isinstance(question, Ordering):
+        q["items"] = list(question.items)
+        q["start"] = scrambled(range(len(question.items)), rng)
+    return q
+
+
+def _number(x: float) -> float | str:
+    # JSON has no infinity; the script reads these strings back with Number().
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _key_seed(bank_id: str) -> int:
+    """FNV-1a (32-bit) of 'kzquiz:' + bank id; the script computes the same."""
+    h = 0x811C9DC5
+    for byte in f"kzquiz:{bank_id}".encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h or 1
+
+
+def key(bank_id: str) -> bytes:
+    """The XOR key: KEY_LENGTH xorshift32 bytes seeded from the bank id (as selfcheck.js)."""
+    x = _key_seed(bank_id)
+    out = bytearray(KEY_LENGTH)
+    for i in range(KEY_LENGTH):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out[i] = x & 0xFF
+    return bytes(out)
+
+
+def _xor(data: bytes, bank_id: str) -> bytes:
+    # The key repeats; one big-integer XOR keeps a large bank's page fast to build.
+    n = len(data)
+    stream = (key(bank_id) * (n // KEY_LENGTH + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
+
+
+def encode_data(data: Any, bank_id: str) -> str:
+    """JSON -> UTF-8 -> XOR with the bank's key -> base64: unreadable in the source."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return base64.b64encode(_xor(raw, bank_id)).decode("ascii")
+
+
+def decode_data(text: str, bank_id: str) -> Any:
+    """The inverse of encode_data."""
+    return json.loads(_xor(base64.b64decode(text), bank_id).decode())
+
+
+def script_json(value: Any) -> str:
+    """JSON safe to place inside an inline <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return "".join(_SCRIPT_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _asset(name: str) -> str:
+    loader = env().loader
+    assert loader is not None  # env() always has its PackageLoader
+    text, _, _ = loader.get_source(env(), f"{_TEMPLATES}/{name}")
+    low = text.lower()
+    if "</script" in low or "</style" in low:
+        raise OutputError(f"{name} must not contain a closing </script> or </style> tag")
+    return text
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode()).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def _markup(text: str) -> Markup:
+    # Our own assets and escaped JSON go in as they are; every bank string that reaches the
+    # template as a variable is autoescaped.
+    return Markup(text)

@@ -1,0 +1,617 @@
+/* kzquiz self-check: decode the questions, show them, grade them, keep progress.
+   Every bank string reaches the page through textContent / text nodes, never as HTML. */
+(function () {
+  "use strict";
+
+  /* ---- Answer checking. This mirrors src/kzquiz/grading.py rule for rule; the tests run
+     both against one table of cases, so change them together. ---- */
+
+  // Python's str.isspace() set, which is what `\s` and strip() mean in grading.py.
+  var WS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+  var SPACES = new RegExp("[" + WS + "]+", "g");
+  var EDGES = new RegExp("^[" + WS + "]+|[" + WS + "]+$", "g");
+  var TRAILING = new RegExp("[" + WS + ".,;:!?]+$");
+  var NUMBER = /^[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+  var REL_EPS = 1e-9;
+  // kzquiz.source.normalise: typographic quotes, dashes, no-break space and ellipsis.
+  var TRANSLATE = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": "\"", "\u201d": "\"", "\u201e": "\"", "\u201f": "\"", "\u2033": "\"",
+    "\u00ab": "\"", "\u00bb": "\"",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+    "\u2212": "-", "\u00a0": " ", "\u2026": "..."
+  };
+  var TRANSLATE_RE = /[\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2010-\u2015\u2212\u00a0\u2026]/g;
+
+  function casefold(text) {
+    // Python's casefold(): lower/upper/lower turns ß and ẞ into "ss"; final sigma folds to σ.
+    return text.toLowerCase().toUpperCase().toLowerCase().replace(/\u03c2/g, "\u03c3");
+  }
+
+  function normalise(text) {
+    var t = String(text).replace(TRANSLATE_RE, function (ch) { return TRANSLATE[ch]; });
+    return casefold(t.replace(SPACES, " ").replace(EDGES, ""));
+  }
+
+  function normaliseAnswer(text) {
+    return normalise(String(text).normalize("NFC")).replace(TRAILING, "");
+  }
+
+  function sameAnswer(response, accepted) {
+    var typed = normaliseAnswer(response);
+    if (!typed) { return false; }
+    for (var i = 0; i < accepted.length; i++) {
+      if (typed === normaliseAnswer(accepted[i])) { return true; }
+    }
+    return false;
+  }
+
+  function parseNumber(text) {
+    var s = String(text).replace(EDGES, "").replace(/\u2212/g, "-");
+    if (!NUMBER.test(s)) { return null; }
+    return Number(s.replace(/,/g, ""));
+  }
+
+  function within(value, lo, hi) {
+    if (isNaN(value)) { return false; }
+    var scale = 1;
+    if (isFinite(lo)) { scale = Math.max(scale, Math.abs(lo)); }
+    if (isFinite(hi)) { scale = Math.max(scale, Math.abs(hi)); }
+    var eps = REL_EPS * scale;
+    return lo - eps <= value && value <= hi + eps;
+  }
+
+  function isInt(v) { return typeof v === "number" && Number.isInteger(v); }
+
+  function slots(response, n) {
+    var out = [];
+    for (var i = 0; i < n; i++) {
+      var v = Array.isArray(response) && i < response.length ? response[i] : null;
+      out.push(isInt(v) ? v : null);
+    }
+    return out;
+  }
+
+  function one(ok) { return { correct: ok, parts: [ok] }; }
+
+  function allTrue(parts) {
+    for (var i = 0; i < parts.length; i++) { if (!parts[i]) { return false; } }
+    return true;
+  }
+
+  function grade(q, response) {
+    var parts = [], i, n;
+    switch (q.type) {
+      case "single":
+        return one(isInt(response) && response >= 0 && response < q.choices.length &&
+                   q.correct.indexOf(response) >= 0);
+      case "multiple": {
+        var picked = {};
+        if (Array.isArray(response)) {
+          response.forEach(function (r) { if (isInt(r)) { picked[r] = true; } });
+        }
+        for (i = 0; i < q.choices.length; i++) {
+          parts.push(!!picked[i] === (q.correct.indexOf(i) >= 0));
+        }
+        return { correct: allTrue(parts), parts: parts };
+      }
+      case "truefalse":
+        return one(typeof response === "boolean" && response === q.answer);
+      case "cloze":
+        for (i = 0; i < q.blanks.length; i++) {
+          var typed = Array.isArray(response) && i < response.length &&
+                      typeof response[i] === "string" ? response[i] : "";
+          parts.push(sameAnswer(typed, q.blanks[i]));
+        }
+        return { correct: allTrue(parts), parts: parts };
+      case "short":
+        return one(typeof response === "string" && sameAnswer(response, q.answers));
+      case "numeric": {
+        var value = null;
+        if (typeof response === "number") { value = response; }
+        else if (typeof response === "string") { value = parseNumber(response); }
+        return one(value !== null && within(value, Number(q.lo), Number(q.hi)));
+      }
+      case "matching":
+      case "ordering": {
+        n = q.type === "matching" ? q.left.length : q.items.length;
+        var got = slots(response, n);
+        for (i = 0; i < n; i++) { parts.push(got[i] === i); }
+        // An order with items left out or repeated is never right, whatever its prefix.
+        var whole = q.type === "matching" || (Array.isArray(response) && response.length === n);
+        return { correct: whole && allTrue(parts), parts: parts };
+      }
+    }
+    throw new Error("unknown question type: " + q.type);
+  }
+
+  /* ---- Decoding: base64, then XOR with the key kzquiz.render.selfcheck derives. ---- */
+
+  var KEY_LENGTH = 1021;
+
+  function keyFor(bankId) {
+    var bytes = new TextEncoder().encode("kzquiz:" + bankId);
+    var h = 0x811c9dc5, i;
+    for (i = 0; i < bytes.length; i++) { h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0; }
+    var x = h || 1, key = new Uint8Array(KEY_LENGTH);
+    for (i = 0; i < KEY_LENGTH; i++) {
+      x ^= x << 13; x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5; x >>>= 0;
+      key[i] = x & 0xff;
+    }
+    return key;
+  }
+
+  function decode(text, bankId) {
+    var bin = atob(text.replace(SPACES, "")), key = keyFor(bankId);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i) ^ key[i % KEY_LENGTH]; }
+    return JSON.parse(new TextDecoder("utf-8").decode(bytes));
+  }
+
+  // For tests and the curious: the same functions the page uses.
+  window.kzquizSelfcheck = {
+    normalise: normalise, normaliseAnswer: normaliseAnswer, parseNumber: parseNumber,
+    grade: grade, decode: decode
+  };
+
+  /* ---- The page ---- */
+
+  var meta = JSON.parse(document.getElementById("kzq-meta").textContent);
+  var data = decode(document.getElementById("kzq-data").textContent, meta.bank);
+  var STORE = "kzquiz:" + meta.bank;
+  var questions = data.questions;
+  var topicName = {};
+  data.topics.forEach(function (t) { topicName[t.id] = t.name; });
+  var byId = {}, controls = {};
+  questions.forEach(function (q) { byId[q.id] = q; });
+
+  var quiz = document.getElementById("quiz");
+  var progress = document.getElementById("progress");
+  var status = document.getElementById("status");
+  var scoreBox = document.getElementById("score");
+  var checkBtn = document.getElementById("check");
+  var retryBtn = document.getElementById("retry");
+  var resetBtn = document.getElementById("reset");
+  var storageOk = true;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) { return; }
+        if (k === "class") { node.className = v; } else { node.setAttribute(k, v === true ? "" : String(v)); }
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) { return; }
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+
+  function announce(text) {
+    // Re-setting the same text would not be announced again; clear it first.
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  /* State: answers by question id, which questions are asked this round, checked or not. */
+
+  function fresh() { return { v: 1, answers: {}, active: null, checked: false, best: {}, round: 1 }; }
+
+  function loadState() {
+    var raw = null;
+    try { raw = window.localStorage.getItem(STORE); } catch (e) { storageOk = false; }
+    var s = fresh();
+    if (!raw) { return s; }
+    try {
+      var saved = JSON.parse(raw);
+      if (saved && typeof saved === "object") {
+        if (saved.answers && typeof saved.answers === "object") { s.answers = saved.answers; }
+        if (Array.isArray(saved.active)) {
+          // Another page of the same bank may hold other questions; keep only ours.
+          var mine = saved.active.filter(function (id) { return byId.hasOwnProperty(id); });
+          s.active = mine.length ? mine : null;
+        }
+        s.checked = saved.checked === true;
+        if (saved.best && typeof saved.best === "object") { s.best = saved.best; }
+        if (isInt(saved.round) && saved.round > 0) { s.round = saved.round; }
+      }
+    } catch (e) { /* unreadable progress: start afresh rather than break the page */ }
+    return s;
+  }
+
+  function save() {
+    try { window.localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) {
+      if (storageOk) {
+        storageOk = false;
+        announce("This browser does not let the page keep your answers; they will be lost on reload.");
+      }
+    }
+  }
+
+  function activeIds() {
+    return state.active || questions.map(function (q) { return q.id; });
+  }
+
+  function isAnswered(q, r) {
+    switch (q.type) {
+      case "single": return isInt(r);
+      case "truefalse": return typeof r === "boolean";
+      case "multiple": return Array.isArray(r) && r.length > 0;
+      case "cloze": return Array.isArray(r) && r.some(function (t) { return typeof t === "string" && t.replace(EDGES, "") !== ""; });
+      case "short": case "numeric": return typeof r === "string" && r.replace(EDGES, "") !== "";
+      case "matching": return Array.isArray(r) && r.some(isInt);
+      case "ordering": return Array.isArray(r); // stored once the student has moved an item
+    }
+    return false;
+  }
+
+  /* ---- One widget per question type: build(), read(), write(), lock(), mark() ---- */
+
+  function choiceWidget(q, body, number) {
+    var multi = q.type === "multiple";
+    var tf = q.type === "truefalse";
+    var labels = tf ? ["True", "False"] : q.choices;
+    var order = tf ? [0, 1] : q.order;
+    var inputs = [], rows = [];
+    // Say that several answers may be right, unless the prompt already does.
+    var needsHint = multi && !/all that apply/i.test(q.prompt);
+    var legend = el("legend", { "class": "prompt" }, [q.prompt, needsHint ? el("span", { "class": "hint" }, [" (select all that apply)"]) : null]);
+    var list = el("ul", { "class": "options" });
+    order.forEach(function (idx) {
+      var id = "q-" + q.id + "-c" + idx;
+      var input = el("input", { type: multi ? "checkbox" : "radio", name: "q-" + q.id, id: id, value: String(idx) });
+      var label = el("label", { "class": "option", "for": id }, [input, el("span", { "class": "text" }, [labels[idx]])]);
+      inputs[idx] = input; rows[idx] = label;
+      list.appendChild(el("li", null, [label]));
+    });
+    body.appendChild(el("fieldset", { "aria-describedby": number }, [legend, list]));
+    function value(idx) { return tf ? idx === 0 : idx; }
+    return {
+      read: function () {
+        var picked = [];
+        inputs.forEach(function (input, idx) { if (input.checked) { picked.push(value(idx)); } });
+        if (multi) { return picked; }
+        return picked.length ? picked[0] : null;
+      },
+      write: function (r) {
+        inputs.forEach(function (input, idx) {
+          input.checked = multi ? Array.isArray(r) && r.indexOf(idx) >= 0 : r === value(idx);
+        });
+      },
+      lock: function (on) { inputs.forEach(function (i) { i.disabled = on; }); },
+      mark: function (r) {
+        inputs.forEach(function (input, idx) {
+          var correct = tf ? value(idx) === q.answer : q.correct.indexOf(idx) >= 0;
+          var row = rows[idx];
+          var tag = null;
+          if (input.checked && correct) { row.className = "option picked-right"; tag = el("span", { "class": "tag good" }, ["✓ your answer, right"]); }
+          else if (input.checked) { row.className = "option picked-wrong"; tag = el("span", { "class": "tag bad" }, ["✗ your answer, wrong"]); }
+          else if (correct) { row.className = "option missed"; tag = el("span", { "class": "tag good" }, ["correct answer"]); }
+          if (tag) { row.appendChild(tag); }
+        });
+      },
+      unmark: function () {
+        rows.forEach(function (row) {
+          row.className = "option";
+          var tag = row.querySelector(".tag");
+          if (tag) { tag.parentNode.removeChild(tag); }
+        });
+      }
+    };
+  }
+
+  function textWidget(q, body, number) {
+    var id = "q-" + q.id + "-answer";
+    var numeric = q.type === "numeric";
+    var input = el("input", {
+      type: "text", id: id, "class": numeric ? "" : "wide", autocomplete: "off", spellcheck: "false",
+      autocapitalize: "off", inputmode: numeric && Number(q.lo) >= 0 ? "decimal" : null,
+      "aria-describedby": numeric ? id + "-hint " + number : number
+    });
+    body.appendChild(el("label", { "class": "prompt", "for": id }, [q.prompt]));
+    if (numeric) {
+      body.appendChild(el("div", { "class": "number-row" }, [input, q.unit ? el("span", { "class": "unit" }, [q.unit]) : null]));
+      body.appendChild(el("p", { "class": "hint", id: id + "-hint" }, ["A number; use a point for decimals (2.5)."]));
+    } else {
+      body.appendChild(el("div", null, [input]));
+    }
+    return {
+      read: function () { return input.value; },
+      write: function (r) { input.value = typeof r === "string" ? r : ""; },
+      lock: function (on) { input.disabled = on; },
+      mark: function (r, g) { input.className = (numeric ? "" : "wide ") + (g.correct ? "is-right" : "is-wrong"); },
+      unmark: function () { input.className = numeric ? "" : "wide"; }
+    };
+  }
+
+  function clozeWidget(q, body, number) {
+    var inputs = [], expected = [];
+    var para = el("p", { "class": "cloze prompt" });
+    q.segments.forEach(function (seg) {
+      if (typeof seg === "string") { para.appendChild(document.createTextNode(seg)); return; }
+      var input = el("input", {
+        type: "text", "class": "blank", id: "q-" + q.id + "-b" + seg, autocomplete: "off",
+        spellcheck: "false", autocapitalize: "off",
+        "aria-label": "Blank " + (seg + 1) + " of " + q.blanks.length, "aria-describedby": number
+      });
+      var exp = el("span", { "class": "expected", hidden: true });
+      inputs[seg] = input; expected[seg] = exp;
+      para.appendChild(input); para.appendChild(exp);
+    });
+    body.appendChild(el("p", { "class": "hint" }, ["Fill in the blanks."]));
+    body.appendChild(para);
+    return {
+      read: function () { return inputs.map(function (i) { return i.value; }); },
+      write: function (r) { inputs.forEach(function (i, k) { i.value = Array.isArray(r) && typeof r[k] === "string" ? r[k] : ""; }); },
+      lock: function (on) { inputs.forEach(function (i) { i.disabled = on; }); },
+      mark: function (r, g) {
+        inputs.forEach(function (input, k) {
+          input.className = "blank " + (g.parts[k] ? "is-right" : "is-wrong");
+          if (!g.parts[k]) { expected[k].textContent = "(answer: " + q.blanks[k][0] + ")"; expected[k].hidden = false; }
+        });
+      },
+      unmark: function () {
+        inputs.forEach(function (input, k) { input.className = "blank"; expected[k].textContent = ""; expected[k].hidden = true; });
+      }
+    };
+  }
+
+  function matchingWidget(q, body, number) {
+    var selects = [], expected = [];
+    body.appendChild(el("p", { "class": "prompt" }, [q.prompt]));
+    var table = el("table", { "class": "match" });
+    var tbody = el("tbody");
+    q.left.forEach(function (left, i) {
+      var id = "q-" + q.id + "-m" + i;
+      var select = el("select", { id: id, "aria-describedby": number }, [el("option", { value: "" }, ["Choose…"])]);
+      q.order.forEach(function (idx) { select.appendChild(el("option", { value: String(idx) }, [q.right[idx]])); });
+      var exp = el("span", { "class": "expected", hidden: true });
+      selects.push(select); expected.push(exp);
+      tbody.appendChild(el("tr", null, [el("td", null, [el("label", { "for": id }, [left])]), el("td", null, [select, exp])]));
+    });
+    table.appendChild(tbody);
+    body.appendChild(table);
+    return {
+      read: function () { return selects.map(function (s) { return s.value === "" ? null : Number(s.value); }); },
+      write: function (r) {
+        selects.forEach(function (s, i) {
+          var v = Array.isArray(r) && isInt(r[i]) && r[i] >= 0 && r[i] < q.right.length ? String(r[i]) : "";
+          s.value = v;
+        });
+      },
+      lock: function (on) { selects.forEach(function (s) { s.disabled = on; }); },
+      mark: function (r, g) {
+        selects.forEach(function (s, i) {
+          s.className = g.parts[i] ? "is-right" : "is-wrong";
+          clear(expected[i]);
+          if (g.parts[i]) {
+            expected[i].appendChild(document.createTextNode("✓ right"));
+          } else {
+            expected[i].appendChild(el("span", { "class": "wrong-mark" }, ["✗ "]));
+            expected[i].appendChild(document.createTextNode("answer: " + q.right[i]));
+          }
+          expected[i].hidden = false;
+        });
+      },
+      unmark: function () {
+        selects.forEach(function (s, i) { s.className = ""; clear(expected[i]); expected[i].hidden = true; });
+      }
+    };
+  }
+
+  function orderingWidget(q, body, number) {
+    var order = q.start.slice();
+    var locked = false, marks = null;
+    body.appendChild(el("p", { "class": "prompt", id: "q-" + q.id + "-prompt" }, [q.prompt]));
+    body.appendChild(el("p", { "class": "hint" }, ["Use the ↑ and ↓ buttons (or Tab and Enter) to put the items in order."]));
+    var list = el("ol", { "class": "order", "aria-labelledby": "q-" + q.id + "-prompt", "aria-describedby": number });
+    body.appendChild(list);
+
+    function draw(focusItem, focusDir) {
+      clear(list);
+      order.forEach(function (idx, pos) {
+        var text = q.items[idx];
+        var up = el("button", { type: "button", "class": "move", "data-dir": "up", "aria-label": "Move “" + text + "” up", disabled: locked || pos === 0 }, ["↑"]);
+        var down = el("button", { type: "button", "class": "move", "data-dir": "down", "aria-label": "Move “" + text + "” down", disabled: locked || pos === order.length - 1 }, ["↓"]);
+        up.addEventListener("click", function () { move(pos, -1); });
+        down.addEventListener("click", function () { move(pos, 1); });
+        var cls = marks ? (marks[pos] ? "is-right" : "is-wrong") : null;
+        var li = el("li", { "class": cls }, [el("span", { "class": "pos", "aria-hidden": "true" }, [(pos + 1) + "."]), el("span", { "class": "text" }, [text]),
+          marks ? el("span", { "class": "tag " + (marks[pos] ? "good" : "bad") }, [marks[pos] ? "✓ right place" : "✗ belongs at " + (idx + 1)]) : null,
+          locked ? null : el("span", { "class": "moves" }, [up, down])]);
+        list.appendChild(li);
+        if (focusItem === idx) {
+          // Keep focus on the item that moved; at either end its button is disabled, so use the other.
+          var target = (focusDir < 0 ? up : down);
+          (target.disabled ? (focusDir < 0 ? down : up) : target).focus();
+        }
+      });
+    }
+
+    function move(pos, dir) {
+      var to = pos + dir;
+      if (locked || to < 0 || to >= order.length) { return; }
+      var idx = order[pos];
+      order[pos] = order[to]; order[to] = idx;
+      draw(idx, dir);
+      announce("“" + q.items[idx] + "” moved to position " + (to + 1) + " of " + order.length + ".");
+      changed(q);
+    }
+
+    draw(null, 0);
+    return {
+      read: function () { return order.slice(); },
+      write: function (r) {
+        var ok = Array.isArray(r) && r.length === q.items.length &&
+          r.slice().sort(function (a, b) { return a - b; }).every(function (v, i) { return v === i; });
+        order = ok ? r.slice() : q.start.slice();
+        draw(null, 0);
+      },
+      lock: function (on) { locked = on; draw(null, 0); },
+      mark: function (r, g) { marks = g.parts; draw(null, 0); },
+      unmark: function () { marks = null; draw(null, 0); }
+    };
+  }
+
+  function feedback(q, r, g, box) {
+    clear(box);
+    var verdict;
+    var n = g.parts.length;
+    var unit = q.type === "cloze" ? "blanks" : q.type === "matching" ? "matches" : null;
+    if (g.correct) {
+      verdict = el("p", { "class": "verdict right" }, ["✓ Right"]);
+    } else {
+      var why = "";
+      if (!isAnswered(q, r) && q.type !== "ordering") { why = " (not answered)"; }
+      else if (q.type === "numeric" && parseNumber(r) === null) { why = " (“" + r + "” is not a number)"; }
+      else if (unit && n > 1) { why = " (" + g.parts.filter(Boolean).length + " of " + n + " " + unit + " right)"; }
+      verdict = el("p", { "class": "verdict wrong" }, ["✗ Wrong" + why]);
+    }
+    box.appendChild(verdict);
+    if (!g.correct) { box.appendChild(el("p", { "class": "answer" }, [el("strong", null, ["Answer: "]), q.answerText])); }
+    box.appendChild(el("p", { "class": "explanation" }, [q.explanation]));
+    box.appendChild(el("blockquote", { "class": "evidence" }, [
+      el("p", null, ["“" + q.evidence + "”"]),
+      el("p", { "class": "cite" }, ["From the article" + (q.paragraph ? ", paragraph " + q.paragraph : "")])
+    ]));
+    box.hidden = false;
+  }
+
+  /* ---- Building the page ---- */
+
+  var cards = {}, boxes = {};
+  questions.forEach(function (q, i) {
+    var numberId = "q-" + q.id + "-title";
+    var card = el("section", { "class": "q", id: "q-" + q.id, "aria-labelledby": numberId });
+    card.appendChild(el("h2", { "class": "q-meta", id: numberId }, [
+      el("span", { "class": "num" }, ["Question " + (i + 1) + " of " + questions.length]),
+      " · " + (topicName[q.topic] || q.topic)
+    ]));
+    var make = { single: choiceWidget, multiple: choiceWidget, truefalse: choiceWidget, cloze: clozeWidget,
+      short: textWidget, numeric: textWidget, matching: matchingWidget, ordering: orderingWidget }[q.type];
+    controls[q.id] = make(q, card, numberId);
+    var box = el("div", { "class": "feedback", hidden: true });
+    card.appendChild(box);
+    cards[q.id] = card; boxes[q.id] = box;
+    card.addEventListener("input", function () { changed(q); });
+    card.addEventListener("change", function () { changed(q); });
+    quiz.appendChild(card);
+  });
+
+  var state = loadState();
+
+  function changed(q) {
+    if (state.checked) { return; }
+    state.answers[q.id] = controls[q.id].read();
+    save();
+    showProgress();
+  }
+
+  function showProgress() {
+    var ids = activeIds();
+    if (state.checked) {
+      var right = ids.filter(function (id) { return grade(byId[id], controls[id].read()).correct; }).length;
+      progress.textContent = "Checked: " + right + " of " + ids.length + " right.";
+      return;
+    }
+    var done = ids.filter(function (id) { return isAnswered(byId[id], state.answers[id]); }).length;
+    var lead = state.active ? "Retrying " + ids.length + " missed question" + (ids.length === 1 ? "" : "s") + " · " : "";
+    progress.textContent = lead + "Answered " + done + " of " + ids.length + ".";
+  }
+
+  function percent(a, b) { return b ? Math.round((100 * a) / b) + "%" : "0%"; }
+
+  function showScore(results) {
+    var ids = activeIds();
+    var right = ids.filter(function (id) { return results[id]; }).length;
+    document.getElementById("score-total").textContent =
+      (state.active ? "This round: " : "") + right + " of " + ids.length + " right (" + percent(right, ids.length) + ")";
+    var tbody = scoreBox.querySelector("tbody");
+    clear(tbody);
+    data.topics.forEach(function (t) {
+      var mine = ids.filter(function (id) { return byId[id].topic === t.id; });
+      if (!mine.length) { return; }
+      var got = mine.filter(function (id) { return results[id]; }).length;
+      tbody.appendChild(el("tr", null, [el("th", { scope: "row" }, [t.name]), el("td", { "class": "n" }, [String(got)]), el("td", { "class": "n" }, [String(mine.length)])]));
+    });
+    var overall = document.getElementById("score-overall");
+    var best = questions.filter(function (q) { return state.best[q.id] === true; }).length;
+    overall.textContent = state.round > 1
+      ? "Over all rounds: " + best + " of " + questions.length + " questions answered right at least once."
+      : "";
+    overall.hidden = state.round <= 1;
+    scoreBox.hidden = false;
+  }
+
+  function render() {
+    var ids = activeIds(), active = {}, results = {}, wrong = 0;
+    ids.forEach(function (id) { active[id] = true; });
+    questions.forEach(function (q) {
+      var c = controls[q.id];
+      cards[q.id].hidden = !active[q.id];
+      c.unmark();
+      c.write(state.answers[q.id]);
+      c.lock(state.checked && !!active[q.id]);
+      cards[q.id].className = "q";
+      boxes[q.id].hidden = true;
+      clear(boxes[q.id]);
+      if (state.checked && active[q.id]) {
+        var r = c.read(), g = grade(q, r);
+        results[q.id] = g.correct;
+        if (!g.correct) { wrong++; }
+        c.mark(r, g);
+        cards[q.id].className = "q " + (g.correct ? "is-right" : "is-wrong");
+        feedback(q, r, g, boxes[q.id]);
+      }
+    });
+    if (state.checked) { showScore(results); } else { scoreBox.hidden = true; }
+    checkBtn.hidden = state.checked;
+    retryBtn.hidden = !(state.checked && wrong > 0);
+    showProgress();
+  }
+
+  checkBtn.addEventListener("click", function () {
+    activeIds().forEach(function (id) {
+      var r = controls[id].read();
+      state.answers[id] = r;
+      if (grade(byId[id], r).correct) { state.best[id] = true; }
+    });
+    state.checked = true;
+    save();
+    render();
+    scoreBox.focus();
+  });
+
+  retryBtn.addEventListener("click", function () {
+    var missed = activeIds().filter(function (id) { return !grade(byId[id], controls[id].read()).correct; });
+    if (!missed.length) { return; }
+    missed.forEach(function (id) { delete state.answers[id]; });
+    state.active = missed;
+    state.checked = false;
+    state.round += 1;
+    save();
+    render();
+    announce("Retrying " + missed.length + " missed question" + (missed.length === 1 ? "" : "s") + ".");
+    var first = cards[missed[0]].querySelector("input, select, button");
+    if (first) { first.focus(); }
+  });
+
+  resetBtn.addEventListener("click", function () {
+    if (!window.confirm("Start over? This clears every answer on this page.")) { return; }
+    try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing kept, nothing to clear */ }
+    state = fresh();
+    render();
+    announce("Cleared. Starting over.");
+    var first = quiz.querySelector("input, select, button");
+    if (first) { first.focus(); }
+  });
+
+  render();
+}());
