@@ -286,6 +286,56 @@ def selfcheck(
 
 
 @app.command()
+def practice(
+    bank: BankArg = None,
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    type_: TypeOpt = None,
+    difficulty: DifficultyOpt = None,
+    count: CountOpt = None,
+    seed: SeedOpt = None,
+    missed: Annotated[
+        bool, typer.Option("--missed", help="Only the questions you got wrong last time.")
+    ] = False,
+) -> None:
+    """Practise in the terminal: questions one by one, right or wrong with the evidence.
+
+    Answer with a letter (A), letters (AC), T or F, text, a number, or numbers and letters
+    for ordering (3 1 2 4) and matching (1b 2a 3c); ? shows the answer. Ctrl-C or Ctrl-D
+    stops with the score so far. Questions you miss are remembered for --missed. Without
+    --seed the order is new every time.
+
+    Examples:
+
+        kzquiz practice
+
+        kzquiz practice --topic sovereignty -n 10
+
+        kzquiz practice --missed
+    """
+    import random
+
+    from kzquiz.practice import choose, console_for, prepare, run, safe_save, stdin_reader
+
+    loaded = load(bank)
+    rng = random.Random(seed)
+    questions = choose(
+        loaded, selection(topic, tag, type_, difficulty, count), rng, missed_only=missed
+    )
+    if not questions:
+        typer.echo("You got every question right last time: nothing to re-practise.")
+        return
+    console = console_for()
+    session = run(loaded, prepare(questions, rng), console=console, read_line=stdin_reader())
+    saved, problem = safe_save(loaded, session)
+    if problem:
+        typer.echo(f"warning: {problem}", err=True)
+    elif saved and session.missed:
+        again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
+        typer.echo(f"{len(session.missed)} missed; practise them again with: {again}")
+
+
+@app.command()
 def export(
     format_name: Annotated[
         str,

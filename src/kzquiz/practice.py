@@ -1,0 +1,448 @@
+"""`kzquiz practice`: ask questions one by one in the terminal and learn from each mistake.
+
+Output goes to a rich Console and input comes from a `read_line` callable, so the same code
+serves a student at a terminal and a test with scripted answers. Answers are checked by
+kzquiz.grading, the rules the self-check page mirrors. The questions a student got wrong
+are remembered per bank in the user's data folder, for `--missed`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kzquiz.errors import KzquizError, SelectionError
+from kzquiz.grading import Grade, grade, parse_number
+from kzquiz.loader import LoadedBank
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.output import write_file
+from kzquiz.select import Selection, scrambled, select, shuffled
+
+LineReader = Callable[[], str]
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DONT_KNOW = "?"
+_SEPARATORS = re.compile(r"[\s,;/+&]+")
+_PAIR = re.compile(r"(\d+)\s*[-:.=>)]*\s*([a-z])")
+
+
+class _Invalid(Exception):
+    """The input cannot be read as an answer; the message is the hint to show."""
+
+
+@dataclass
+class Asked:
+    """A question as it is put to the student: `order` is how its options are shown.
+
+    single/multiple: choice indexes in display order (shown as A, B, ...);
+    matching: right-item indexes in display order (shown as a, b, ...);
+    ordering: item indexes in the scrambled order they are listed in (numbered 1, 2, ...).
+    """
+
+    question: Question
+    order: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """What happened in one practice run."""
+
+    results: list[tuple[Question, bool]] = field(default_factory=list)
+    total: int = 0
+    stopped: bool = False
+
+    @property
+    def right(self) -> int:
+        """How many questions were answered right."""
+        return sum(ok for _, ok in self.results)
+
+    @property
+    def missed(self) -> list[str]:
+        """Ids of the questions answered wrong."""
+        return [q.id for q, ok in self.results if not ok]
+
+
+def missed_path(bank_id: str) -> Path:
+    """Where the ids of a bank's missed questions are kept (the user's data folder)."""
+    return platformdirs.user_data_path("kzquiz") / "missed" / f"{bank_id}.json"
+
+
+def load_missed(bank_id: str) -> list[str] | None:
+    """The ids missed last time, or None if there is no readable record."""
+    path = missed_path(bank_id)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ids = data.get("missed") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return None
+    return ids
+
+
+def save_missed(loaded: LoadedBank, session: Session) -> Path:
+    """Update the record: questions answered now are right or missed; others keep their state."""
+    previous = set(load_missed(loaded.id) or [])
+    answered = {q.id for q, _ in session.results}
+    missed = (previous - answered) | set(session.missed)
+    # Bank order keeps the file stable; ids no longer in the bank are kept for other versions.
+    ordered = [q.id for q in loaded.bank.questions if q.id in missed]
+    ordered += sorted(missed - set(ordered))
+    payload = {"bank": loaded.id, "missed": ordered}
+    path = missed_path(loaded.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_file(path, (json.dumps(payload, indent=2) + "\n").encode())
+
+
+def choose(
+    loaded: LoadedBank, selection: Selection, rng: random.Random, *, missed_only: bool = False
+) -> list[Question]:
+    """The questions to practise, in bank order; with missed_only, those missed last time.
+
+    An empty list means there is nothing left to re-practise (every question was right).
+    """
+    if not missed_only:
+        return select(loaded, selection, rng)
+    record = load_missed(loaded.id)
+    if record is None:
+        raise SelectionError(
+            f"{loaded.display}: no record of missed questions for bank '{loaded.id}' yet; "
+            "run `kzquiz practice` first"
+        )
+    wanted = set(record)
+    remaining = [q for q in loaded.bank.questions if q.id in wanted]
+    if not remaining:
+        return []
+    # Narrow the bank to the missed questions so the usual filters and --count apply to them.
+    bank = loaded.bank.model_copy(update={"questions": remaining})
+    return select(dataclasses.replace(loaded, bank=bank), selection, rng)
+
+
+def prepare(questions: Sequence[Question], rng: random.Random) -> list[Asked]:
+    """Shuffle the questions and each question's options, all from one seeded rng."""
+    asked = []
+    for q in shuffled(questions, rng):
+        if isinstance(q, (Single, Multiple)):
+            order = shuffled(range(len(q.choices)), rng)
+        elif isinstance(q, Matching):
+            order = shuffled(range(len(q.pairs)), rng)
+        elif isinstance(q, Ordering):
+            order = scrambled(range(len(q.items)), rng)
+        else:
+            order = []
+        asked.append(Asked(q, order))
+    return asked
+
+
+def run(
+    loaded: LoadedBank,
+    asked: Sequence[Asked],
+    *,
+    console: Console,
+    read_line: LineReader,
+) -> Session:
+    """Ask every question, say right or wrong with the explanation, then print the score.
+
+    End of input or Ctrl-C stops cleanly: the score so far is printed and returned.
+    """
+    session = Session(total=len(asked))
+    try:
+        for number, item in enumerate(asked, start=1):
+            _show(console, loaded, item, number, len(asked))
+            response = _ask(console, item, read_line)
+            result = grade(item.question, response)
+            session.results.append((item.question, result.correct))
+            _feedback(console, loaded, item.question, result, response)
+    except (KeyboardInterrupt, EOFError):
+        session.stopped = True
+        console.print()
+        console.print(Text("Stopped.", style="bold"))
+    print_score(console, loaded, session)
+    return session
+
+
+def print_score(console: Console, loaded: LoadedBank, session: Session) -> None:
+    """The score with a row per topic."""
+    answered = len(session.results)
+    console.print()
+    if not answered:
+        console.print(Text("No question answered, so no score yet."))
+        return
+    table = Table(title="Score by topic", title_justify="left")
+    table.add_column("topic")
+    table.add_column("right", justify="right")
+    table.add_column("asked", justify="right")
+    table.add_column("%", justify="right")
+    for topic, name in loaded.bank.topics.items():
+        mine = [ok for q, ok in session.results if q.topic == topic]
+        if mine:
+            table.add_row(name, str(sum(mine)), str(len(mine)), _percent(sum(mine), len(mine)))
+    table.add_section()
+    table.add_row("total", str(session.right), str(answered), _percent(session.right, answered))
+    console.print(table)
+    label = "Score so far" if session.stopped else "Score"
+    line = f"{label}: {session.right} of {answered} right ({_percent(session.right, answered)})"
+    if session.stopped and answered < session.total:
+        line += f"; {session.total - answered} question(s) not reached"
+    console.print(Text(line, style="bold"))
+
+
+def _percent(right: int, total: int) -> str:
+    # Round halves up, as the self-check page does (JavaScript's Math.round).
+    return f"{(200 * right + total) // (2 * total)}%"
+
+
+# ---- showing a question ---------------------------------------------------------------
+
+
+def _show(console: Console, loaded: LoadedBank, item: Asked, number: int, total: int) -> None:
+    q = item.question
+    console.print()
+    console.rule(Text(f"Question {number} of {total}"), align="left")
+    topic = loaded.bank.topics.get(q.topic, q.topic)
+    console.print(Text(f"{topic} · difficulty {q.difficulty}", style="dim"))
+    if isinstance(q, Cloze):
+        text = Text()
+        for seg in q.segments:
+            if isinstance(seg, int):
+                text.append(f"[{seg + 1}] _____", style="bold cyan")
+            else:
+                text.append(seg)
+        console.print(text)
+        return
+    console.print(Text(q.stem, style="bold"))
+    if isinstance(q, (Single, Multiple)):
+        for pos, idx in enumerate(item.order):
+            console.print(Text.assemble(f"  {LETTERS[pos]}. ", (q.choices[idx].text, "")))
+    elif isinstance(q, TrueFalse):
+        console.print(Text("  T. True\n  F. False"))
+    elif isinstance(q, Matching):
+        for i, pair in enumerate(q.pairs, start=1):
+            console.print(Text(f"  {i}. {pair.left}"))
+        console.print(Text("  with:", style="dim"))
+        for pos, idx in enumerate(item.order):
+            console.print(Text(f"  {LETTERS[pos].lower()}. {q.pairs[idx].right}"))
+    elif isinstance(q, Ordering):
+        for pos, idx in enumerate(item.order, start=1):
+            console.print(Text(f"  {pos}. {q.items[idx]}"))
+
+
+def hint(item: Asked) -> str:
+    """How to type the answer to this question."""
+    q = item.question
+    n = len(item.order)
+    if isinstance(q, Single):
+        return f"Type one letter, A to {LETTERS[n - 1]}."
+    if isinstance(q, Multiple):
+        return f"Type every right letter (A to {LETTERS[n - 1]}), like AC or A C."
+    if isinstance(q, TrueFalse):
+        return "Type T (true) or F (false)."
+    if isinstance(q, Cloze):
+        return "Type the missing word(s) for each blank."
+    if isinstance(q, Short):
+        return "Type your answer."
+    if isinstance(q, Numeric):
+        unit = f" (in {q.unit})" if q.unit else ""
+        return f"Type a number{unit}, like 22 or 0.5; use a point for decimals."
+    if isinstance(q, Matching):
+        letters = [LETTERS[(i + 1) % n].lower() for i in range(n)]
+        pairs = " ".join(f"{i + 1}{letter}" for i, letter in enumerate(letters))
+        return f"Give each number its letter, like {pairs} (or the letters in row order: {''.join(letters)})."
+    if isinstance(q, Ordering):
+        example = " ".join(str(k) for k in [*range(2, n + 1), 1])
+        return f"Type the item numbers in the right order, like {example}."
+    raise TypeError(f"unknown question type: {type(q).__name__}")
+
+
+# ---- reading an answer ------------------------------------------------------------------
+
+
+def _ask(console: Console, item: Asked, read_line: LineReader) -> Any:
+    q = item.question
+    console.print(Text(f"{hint(item)} ({DONT_KNOW} if you don't know)", style="dim"))
+    if isinstance(q, Cloze):
+        return [
+            _read_valid(console, read_line, f"blank {b + 1}> ", lambda t: _text(t, "blank"))
+            for b in range(len(q.blanks))
+        ]
+    return _read_valid(console, read_line, "> ", lambda t: parse_answer(item, t))
+
+
+def _read_valid(
+    console: Console, read_line: LineReader, prompt: str, parse: Callable[[str], Any]
+) -> Any:
+    """Read until the input makes sense; invalid input gets a hint, not a wrong mark."""
+    while True:
+        console.print(Text(prompt, style="bold"), end="")
+        line = read_line()
+        try:
+            return parse(line)
+        except _Invalid as exc:
+            console.print(Text(f"  {exc}", style="yellow"))
+
+
+def _text(line: str, what: str) -> str:
+    text = line.strip()
+    if not text:
+        raise _Invalid(f"Type the {what}, or {DONT_KNOW} if you don't know.")
+    return text
+
+
+def parse_answer(item: Asked, line: str) -> Any:
+    """Turn a typed line into a response for kzquiz.grading; raise on input that makes no sense."""
+    q = item.question
+    text = line.strip()
+    if text == DONT_KNOW:
+        return None  # graded wrong, and the answer is shown
+    if isinstance(q, (Single, Multiple)):
+        letters = _letters(text, len(item.order), item)
+        if isinstance(q, Single):
+            if len(letters) != 1:
+                raise _Invalid(f"Only one answer is right here. {hint(item)}")
+            return item.order[letters[0]]
+        return sorted(item.order[i] for i in set(letters))
+    if isinstance(q, TrueFalse):
+        word = text.casefold()
+        if word in ("t", "true"):
+            return True
+        if word in ("f", "false"):
+            return False
+        raise _Invalid(hint(item))
+    if isinstance(q, Short):
+        return _text(text, "answer")
+    if isinstance(q, Numeric):
+        if parse_number(text) is None:
+            raise _Invalid(f"That is not a number. {hint(item)}")
+        return text
+    if isinstance(q, Matching):
+        return _matching(item, text)
+    if isinstance(q, Ordering):
+        return _ordering(item, text)
+    raise TypeError(f"unknown question type: {type(q).__name__}")
+
+
+def _letters(text: str, n: int, item: Asked) -> list[int]:
+    compact = _SEPARATORS.sub("", text).rstrip(".)").upper()
+    if not compact:
+        raise _Invalid(hint(item))
+    out = []
+    for ch in compact:
+        pos = LETTERS.find(ch)
+        if pos < 0 or pos >= n:
+            raise _Invalid(f"{ch!r} is not one of the letters. {hint(item)}")
+        out.append(pos)
+    return out
+
+
+def _matching(item: Asked, text: str) -> list[int]:
+    n = len(item.order)
+    low = text.casefold()
+    pairs = _PAIR.findall(low)
+    if pairs and not _PAIR.sub("", low).strip(" ,;"):
+        by_row: dict[int, int] = {}
+        for row_text, letter in pairs:
+            row = int(row_text) - 1
+            if not 0 <= row < n:
+                raise _Invalid(f"There is no row {row_text}. {hint(item)}")
+            if row in by_row:
+                raise _Invalid(f"Row {row_text} is matched twice. {hint(item)}")
+            by_row[row] = _letter(letter, n, item)
+        if len(by_row) != n:
+            missing = ", ".join(str(r + 1) for r in range(n) if r not in by_row)
+            raise _Invalid(f"Match every row; missing: {missing}. {hint(item)}")
+        picks = [by_row[r] for r in range(n)]
+    else:
+        compact = _SEPARATORS.sub("", low)
+        if len(compact) != n or not compact.isalpha():
+            raise _Invalid(hint(item))
+        picks = [_letter(ch, n, item) for ch in compact]
+    if len(set(picks)) != n:
+        raise _Invalid(f"Use each letter once. {hint(item)}")
+    return [item.order[p] for p in picks]
+
+
+def _letter(ch: str, n: int, item: Asked) -> int:
+    pos = LETTERS.lower().find(ch)
+    if pos < 0 or pos >= n:
+        raise _Invalid(f"{ch!r} is not one of the letters. {hint(item)}")
+    return pos
+
+
+def _ordering(item: Asked, text: str) -> list[int]:
+    n = len(item.order)
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    if len(parts) == 1 and parts[0].isdigit() and len(parts[0]) == n and n <= 9:
+        parts = list(parts[0])  # "3124" for four items
+    if not all(p.isdigit() for p in parts):
+        raise _Invalid(hint(item))
+    numbers = [int(p) for p in parts]
+    if sorted(numbers) != list(range(1, n + 1)):
+        raise _Invalid(f"Use each number from 1 to {n} once. {hint(item)}")
+    return [item.order[k - 1] for k in numbers]
+
+
+# ---- feedback -------------------------------------------------------------------------
+
+
+def _feedback(
+    console: Console, loaded: LoadedBank, q: Question, result: Grade, response: Any
+) -> None:
+    if result.correct:
+        console.print(Text("✓ Right!", style="bold green"))
+    else:
+        verdict = Text("✗ Wrong.", style="bold red")
+        parts = len(result.parts)
+        if isinstance(q, (Cloze, Matching)) and parts > 1 and response is not None:
+            unit = "blanks" if isinstance(q, Cloze) else "matches"
+            verdict.append(f" {result.right_parts} of {parts} {unit} right.", style="red")
+        console.print(verdict)
+        console.print(Text.assemble(("The answer: ", "bold"), q.answer_text()))
+    console.print(Text.assemble(("Why: ", "bold"), q.explanation))
+    paragraph = loaded.paragraph_of.get(q.id)
+    where = f"Evidence (paragraph {paragraph}): " if paragraph else "Evidence: "
+    console.print(Text.assemble((where, "bold"), (f"“{q.evidence}”", "italic")))
+
+
+def stdin_reader() -> LineReader:
+    """Read lines from standard input (with line editing at a terminal)."""
+
+    def read() -> str:
+        # input() raises EOFError at end of input, which ends the run cleanly.
+        return input()
+
+    return read
+
+
+def console_for(file: Any = None) -> Console:
+    """A Console that never interprets bank text as markup or emoji codes."""
+    return Console(file=file, markup=False, emoji=False, highlight=False)
+
+
+def safe_save(loaded: LoadedBank, session: Session) -> tuple[Path | None, str | None]:
+    """Save the missed record; a data folder that cannot be written is reported, not fatal."""
+    if not session.results:
+        return None, None
+    try:
+        return save_missed(loaded, session), None
+    except (OSError, KzquizError) as exc:  # the score matters more than the record
+        return None, f"could not save the missed questions: {exc}"
