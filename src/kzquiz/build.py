@@ -15,6 +15,7 @@ STEPS: list[tuple[str, str]] = []
 STEPS.append(("worksheet", "kzquiz.render.worksheet:build_outputs"))
 STEPS.append(("exports", "kzquiz.render.exports:build_outputs"))
 STEPS.append(("selfcheck", "kzquiz.render.selfcheck:build_outputs"))
+STEPS.append(("anki", "kzquiz.render.anki:build_outputs"))
 
 
 def build_all(loaded: LoadedBank, out_dir: Path) -> tuple[Outputs, list[Path]]:

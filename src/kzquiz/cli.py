@@ -247,6 +247,41 @@ def worksheet(
 
 
 @app.command()
+def anki(
+    bank: BankArg = None,
+    output: OutDir = Path("decks"),
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    difficulty: DifficultyOpt = None,
+) -> None:
+    """Make an Anki deck, decks/<bank-id>.apkg, with a subdeck per topic.
+
+    Import it in Anki (desktop, AnkiDroid, AnkiMobile). Import it again after editing the bank:
+    edited questions update their notes, review history is kept, nothing is duplicated. The
+    state file decks/<bank-id>.lock.json next to the deck remembers what each note showed and
+    when it changed; commit it with the deck. Questions removed from the bank are listed with
+    the Anki search that finds their notes.
+
+    Examples:
+
+        kzquiz anki
+
+        kzquiz anki --topic sovereignty --topic trade -o out/
+
+        kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
+    """
+    from kzquiz.output import write_files
+    from kzquiz.render.anki import render_outputs
+
+    loaded = load(bank)
+    outputs = render_outputs(loaded, output, selection(topic, tag, None, difficulty))
+    for note in outputs.notes:
+        typer.echo(note)
+    for path in write_files(output, outputs.files):
+        typer.echo(f"  {path}")
+
+
+@app.command()
 def selfcheck(
     bank: BankArg = None,
     output: OutDir = Path("decks"),
