@@ -78,7 +78,7 @@ def render_page(
         ],
         "questions": [page_question(q, loaded.paragraph_of.get(q.id), rng) for q in questions],
     }
-    meta = {"bank": loaded.id, "count": len(questions)}
+    meta = {"bank": loaded.id}
     css = _asset("selfcheck.css")
     js = _asset("selfcheck.js")
     html = (
@@ -114,7 +114,6 @@ def page_question(question: Question, paragraph: int | None, rng: random.Random)
         "id": question.id,
         "type": question.type,
         "topic": question.topic,
-        "difficulty": question.difficulty,
         "prompt": question.stem,
         "answerText": question.answer_text(),
         "explanation": question.explanation,
