@@ -609,8 +609,18 @@ def test_bank_markup_and_anki_syntax_show_as_text(
         q["explanation"] = f"Why: {HOSTILE}"
         if "prompt" in q:
             q["prompt"] = f"Prompt {HOSTILE}"
+        # Every other kind of bank text that reaches a field, too.
         for choice in q.get("choices", []):
             choice["text"] += " <b>x</b>"
+        for pair in q.get("pairs", []):
+            pair["left"] += " <b>x</b>"
+            pair["right"] += " [sound:x.mp3]"
+        if "items" in q:
+            q["items"] = [f"{item} <b>x</b>" for item in q["items"]]
+        if "answers" in q:
+            q["answers"] = [f"{a} <b>x</b>" for a in q["answers"]]
+        if "unit" in q:
+            q["unit"] = "<b>x</b> {{c1::u}}"
     cloze = next(q for q in data["questions"] if q["type"] == "cloze")
     # Blank answers that look like Anki's own cloze syntax ("c1::x": "::" starts a hint).
     cloze["text"] = "A [sound:a.mp3] <i>b</i> {{c1::x|y::z}} and {{c5::w}} then {{three}} {a}."
@@ -630,6 +640,11 @@ def test_bank_markup_and_anki_syntax_show_as_text(
             assert f"Why: {HOSTILE}" in shown
             if note.note_type()["name"] != "kzquiz Cloze":
                 assert f"Prompt {HOSTILE}" in shown
+            if note["QuestionId"] == "china-investment":
+                assert "Give a number in <b>x</b> {{c1::u}}." in visible(card.question())
+                assert "22 <b>x</b> {{c1::u}}" in shown
+            if note["QuestionId"] == "who-is-who":
+                assert "President of Iran [sound:x.mp3]" in shown
 
     # In the stored fields, too, bank text has no Anki syntax left: the only braces are the
     # cloze deletions kzquiz wrote.

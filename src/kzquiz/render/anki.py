@@ -220,8 +220,8 @@ def lock_name(bank_id: str) -> str:
     return f"{bank_id}.lock.json"
 
 
-def deck_name(bank_id: str) -> str:
-    """The package's name in the output folder."""
+def apkg_name(bank_id: str) -> str:
+    """The package's file name in the output folder."""
     return f"{bank_id}.apkg"
 
 
@@ -297,6 +297,7 @@ class _Model(genanki.Model):  # type: ignore[misc]
         self.mod = mod
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
+        """genanki's note type JSON with our modification time."""
         data: dict[str, Any] = super().to_json(timestamp, deck_id)
         data["mod"] = self.mod
         return data
@@ -314,6 +315,7 @@ class _Note(genanki.Note):  # type: ignore[misc]
         self.mod = mod
 
     def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        """Write the note and its cards stamped with the note's own time."""
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
@@ -455,12 +457,6 @@ class NoteSpec:
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def card_count(self) -> int:
-        """Cards Anki makes from the note: one per cloze blank, else one."""
-        if isinstance(self.question, Cloze):
-            return max(1, len(self.question.blanks))
-        return 1
-
 
 def deck_part(name: str) -> str:
     """A deck name component: '::' would start a subdeck, so it is folded to ':'."""
@@ -533,7 +529,7 @@ def _answer_fields(q: Question, rng: random.Random) -> dict[str, str]:
         lo, hi = q.bounds
         accepted = "" if lo == hi else f"{format_number(lo)} to {format_number(hi)}"
         return {
-            "Instruction": f"Give a number{f' in {q.unit}' if q.unit else ''}.",
+            "Instruction": anki_text(f"Give a number{f' in {q.unit}' if q.unit else ''}."),
             "Details": "",
             "Answer": numeric_html(value, accepted),
         }
@@ -774,7 +770,7 @@ def render_outputs(
     previous = read_lock(out_dir / lock_name(loaded.id), loaded.id)
     questions = select(loaded, selection or Selection())
     built = build_deck(loaded, questions, previous)
-    name = deck_name(loaded.id)
+    name = apkg_name(loaded.id)
     notes = [
         f"anki: {name}: {built.notes} notes, {built.cards} cards"
         f" ({len(built.new)} new, {len(built.changed)} changed, {len(built.unchanged)} unchanged)"
