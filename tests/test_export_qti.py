@@ -92,7 +92,7 @@ def test_every_xml_file_parses(exported: tuple[LoadedBank, bytes]) -> None:
     members = _members(data)
     for name, content in members.items():
         if name.endswith(".xml"):
-            assert content.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+            assert content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<')
             ET.fromstring(content)
     manifest = ET.fromstring(members["imsmanifest.xml"])
     hrefs = {el.get("href") for el in manifest.iter() if _local(el.tag) == "file"}

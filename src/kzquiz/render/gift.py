@@ -53,8 +53,9 @@ from kzquiz.render.export_common import (
 )
 
 FORMAT = "GIFT"
-_SPECIAL = re.compile(r"([\\~=#{}:])")
 _NEWLINE = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+# One pass over the text: each special character escaped, each line break written \n.
+_ESCAPES = str.maketrans({c: "\\" + c for c in "\\~=#{}:"} | {c: "\\n" for c in "\r\n\u2028\u2029"})
 # Moodle reads a leading [moodle], [html], [plain] or [markdown] as the text's format.
 _FORMAT_TAG = re.compile(r"\[(?:moodle|html|plain|markdown)\]")
 # The grades Moodle's import accepts (question_bank::fraction_options): 100/n for these n.
@@ -63,7 +64,7 @@ _LISTED_SPLITS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})
 
 def escape(text: str) -> str:
     """Escape GIFT's special characters and write newlines as `\\n`."""
-    return _NEWLINE.sub(r"\\n", _SPECIAL.sub(r"\\\1", text))
+    return text.replace("\r\n", "\n").translate(_ESCAPES)
 
 
 def _text(text: str) -> str:
