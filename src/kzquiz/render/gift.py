@@ -9,7 +9,9 @@ Layout, per question, in the style of Moodle's own GIFT export:
     \t####Explanation ...\\n\\nEvidence (paragraph 3)\\: “...”
     }
 
-- `$CATEGORY: $course$/top/<bank title>/<topic name>` before each topic's questions.
+- `$CATEGORY: $course$/top/<bank title>/<topic name>` before each topic's questions. Moodle
+  does not unescape this line (only a doubled backslash), so names are written as they are,
+  with '/' doubled as Moodle's own export does; everywhere else text is escaped.
 - `[plain]`: bank text is plain text, so Moodle shows `<b>` as written, never as HTML.
 - The comment line carries the id number and tags (Moodle 3.6+ reads `[id:]` and `[tag:]`);
   difficulty becomes the tag `difficulty-N`.
