@@ -1,0 +1,201 @@
+"""kzquiz benchmarks: start-up, the shipped bank, growth to 20,000 questions, the genanki floor,
+peak memory, and a profile of the 10k build.
+
+Usage:
+    python benchmarks/run.py                 # the full run, a table on stdout
+    python benchmarks/run.py --repeat 3      # median of 3 runs per row (default 5)
+    python benchmarks/run.py --json out.json # also write the numbers as JSON
+    python benchmarks/run.py --quick         # 1k and 2k banks only, for a smoke run
+
+Every row runs the installed `kzquiz` console script in a fresh process, as a user would, so
+interpreter start-up and imports count. Times are wall-clock medians; memory is the child's
+peak resident set size (max RSS). Run it on an idle machine: the numbers are only comparable
+within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from genbank import write_bank  # noqa: E402
+
+
+@dataclass
+class Row:
+    """One measured command."""
+
+    name: str
+    seconds: float
+    runs: list[float] = field(default_factory=list)
+    max_rss_mb: float = 0.0
+    note: str = ""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Installed packages run from compiled bytecode; a user's shell does not forbid it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return env
+
+
+def _kzquiz() -> list[str]:
+    script = Path(sys.executable).parent / "kzquiz"
+    found = str(script) if script.exists() else shutil.which("kzquiz")
+    return [found] if found else [sys.executable, "-m", "kzquiz"]
+
+
+def measure(name: str, argv: list[str], repeat: int, cwd: Path, note: str = "") -> Row:
+    """Run argv `repeat` times after one warm-up; the median wall time and the peak RSS."""
+    times, peak = [], 0
+    for i in range(repeat + 1):
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        if proc.returncode != 0:
+            raise SystemExit(f"{name}: exit {proc.returncode}\n{err}")
+        if i:  # the first run warms caches and writes bytecode
+            times.append(elapsed)
+            peak = max(peak, usage.ru_maxrss)
+    return Row(
+        name, statistics.median(times), [round(t, 4) for t in times], round(peak / 1024, 1), note
+    )
+
+
+def profile_build(bank: Path, out: Path, top: int = 12) -> str:
+    """cProfile of an in-process `build` of the bank; the top functions by cumulative time."""
+    from kzquiz.build import build_all
+    from kzquiz.loader import load_bank
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    build_all(load_bank(bank), out)
+    profiler.disable()
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(top)
+    return stream.getvalue()
+
+
+def main() -> None:
+    """Run every benchmark and print the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--quick", action="store_true", help="small banks only")
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    sizes = (1000, 2000) if args.quick else (1000, 10_000, 20_000)
+    big = sizes[1]
+    kz = _kzquiz()
+    py = sys.executable
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="kzquiz-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        banks = {n: write_bank(tmp / "banks", n) for n in sizes}
+        out = tmp / "out"
+        r = args.repeat
+
+        typer_row = measure("python -c 'import typer'", [py, "-c", "import typer"], r, tmp)
+        version_row = measure("kzquiz --version", [*kz, "--version"], r, tmp)
+        rows += [typer_row, version_row]
+        rows.append(
+            measure(
+                "kzquiz check (shipped bank)", [*kz, "check", str(ROOT / "questions.yaml")], r, ROOT
+            )
+        )
+        rows.append(
+            measure(
+                "kzquiz build (shipped bank, every format)",
+                [*kz, "build", str(ROOT / "questions.yaml"), "-o", str(out / "shipped")],
+                r,
+                ROOT,
+            )
+        )
+        growth: dict[str, dict[int, Row]] = {"check": {}, "anki": {}, "worksheet": {}}
+        for n in sizes:
+            bank = str(banks[n])
+            growth["check"][n] = measure(f"kzquiz check ({n:,})", [*kz, "check", bank], r, tmp)
+            growth["anki"][n] = measure(
+                f"kzquiz anki ({n:,})", [*kz, "anki", bank, "-o", str(out / f"anki-{n}")], r, tmp
+            )
+            growth["worksheet"][n] = measure(
+                f"kzquiz worksheet ({n:,})",
+                [*kz, "worksheet", bank, "-o", str(out / f"ws-{n}"), "--seed", "1"],
+                r,
+                tmp,
+            )
+            rows += [growth[c][n] for c in growth]
+        floor = measure(
+            f"floor: yaml-rs + bare genanki ({big:,})",
+            [py, str(HERE / "floor_anki.py"), str(banks[big]), str(out / "floor.apkg")],
+            r,
+            tmp,
+        )
+        rows.append(floor)
+        build_big = measure(
+            f"kzquiz build ({big:,}, every format)",
+            [*kz, "build", str(banks[big]), "-o", str(out / "build-big")],
+            max(1, r // 2),
+            tmp,
+        )
+        rows.append(build_big)
+        profile = "" if args.no_profile else profile_build(banks[big], out / "profile")
+
+    ratios = {
+        "version / import typer": version_row.seconds / typer_row.seconds,
+        f"anki {big:,} / floor": growth["anki"][big].seconds / floor.seconds,
+        **{
+            f"{c} {sizes[2]:,} / {big:,}": growth[c][sizes[2]].seconds / growth[c][big].seconds
+            for c in growth
+            if len(sizes) > 2
+        },
+    }
+    width = max(len(row.name) for row in rows)
+    print(f"{'command':<{width}}  {'median s':>9}  {'max RSS MB':>10}")
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.seconds:>9.3f}  {row.max_rss_mb:>10.1f}")
+    print()
+    for name, value in ratios.items():
+        print(f"{name:<{width}}  {value:>9.2f}x")
+    if profile:
+        print(
+            f"\nprofile of an in-process build of the {big:,}-question bank (by own time):\n{profile}"
+        )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {"rows": [asdict(row) for row in rows], "ratios": ratios, "python": sys.version},
+                indent=2,
+            )
+            + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
