@@ -87,6 +87,19 @@ def test_zip_is_deterministic(exported: tuple[LoadedBank, bytes], monkeypatch: A
         assert old[name].replace(b"2023-11-14", b"2024-06-17") == new[name], name
 
 
+def test_without_source_date_epoch_the_date_is_fixed_not_today(
+    exported: tuple[LoadedBank, bytes], monkeypatch: Any
+) -> None:
+    loaded, _ = exported
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setattr("time.time", lambda: 1_900_000_000.0)  # a day in 2030
+    first = render_qti(loaded, loaded.bank.questions)[0]
+    monkeypatch.setattr("time.time", lambda: 1_700_000_000.0)  # a day in 2023
+    assert render_qti(loaded, loaded.bank.questions)[0] == first
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
 def test_every_xml_file_parses(exported: tuple[LoadedBank, bytes]) -> None:
     _, data = exported
     members = _members(data)

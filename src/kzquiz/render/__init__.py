@@ -32,3 +32,16 @@ def build_time() -> int:
     if value.isdigit():
         return int(value)
     return int(time.time())
+
+
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
+
+
+def archive_time() -> int:
+    """The date stamped inside archives: SOURCE_DATE_EPOCH when set, else a fixed date.
+
+    Unlike build_time() it never falls back to 'now', so rebuilding an unchanged bank on
+    another day gives the same bytes (the committed decks/ must not go stale by itself).
+    """
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return max(int(value), ZIP_EPOCH) if value.isdigit() else ZIP_EPOCH

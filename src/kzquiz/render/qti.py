@@ -17,7 +17,7 @@ carries its points and has the explanation and evidence as general feedback.
 Ids are stable: "g" + sha1 of the bank id and the question id, so a re-import can update the
 same questions. XML is built with ElementTree, so bank text is escaped by construction; the
 bank's text is plain, so it is HTML-escaped inside the HTML `mattext` as well. The zip is
-deterministic: sorted entries, fixed compression, and the date of `build_time()`.
+deterministic: sorted entries, fixed compression, and the date of `archive_time()`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
-from kzquiz.render import build_time
+from kzquiz.render import archive_time
 from kzquiz.render.export_common import (
     Notes,
     feedback_text,
@@ -520,9 +520,9 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
     notes = Notes(loaded, FORMAT)
     text = _Text(notes)
     ident = stable_id(loaded.id, "assessment", *(q.id for q in questions))
-    # The zip's dates and the manifest's date come from build_time(), at day precision:
-    # SOURCE_DATE_EPOCH pins them for reproducible builds.
-    year, month, mday = time.gmtime(max(build_time(), 315532800))[:3]  # zip starts at 1980
+    # The zip's dates and the manifest's date: SOURCE_DATE_EPOCH's day, else a fixed date,
+    # so an unchanged bank rebuilt on another day gives the same bytes.
+    year, month, mday = time.gmtime(archive_time())[:3]
     files = {
         "imsmanifest.xml": _xml(
             _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text)
