@@ -206,11 +206,6 @@ class Numeric(_QuestionBase):
         tol = self.tolerance or 0.0
         return (self.answer - tol, self.answer + tol)
 
-    def accepts(self, value: float) -> bool:
-        """Whether a student's number is right."""
-        lo, hi = self.bounds
-        return lo <= value <= hi
-
     def answer_text(self) -> str:
         """The answer with its accepted interval and unit."""
         text = format_number(self.answer)
