@@ -11,11 +11,12 @@ from kzquiz.output import Outputs, write_files
 
 # Each step is "module:function" with the signature (loaded, out_dir) -> Outputs. They are
 # imported only when a build runs, so `kzquiz --version` and `kzquiz check` stay light.
-STEPS: list[tuple[str, str]] = []
-STEPS.append(("worksheet", "kzquiz.render.worksheet:build_outputs"))
-STEPS.append(("exports", "kzquiz.render.exports:build_outputs"))
-STEPS.append(("selfcheck", "kzquiz.render.selfcheck:build_outputs"))
-STEPS.append(("anki", "kzquiz.render.anki:build_outputs"))
+STEPS: list[tuple[str, str]] = [
+    ("anki", "kzquiz.render.anki:build_outputs"),
+    ("worksheet", "kzquiz.render.worksheet:build_outputs"),
+    ("selfcheck", "kzquiz.render.selfcheck:build_outputs"),
+    ("exports", "kzquiz.render.exports:build_outputs"),
+]
 
 
 def build_all(loaded: LoadedBank, out_dir: Path) -> tuple[Outputs, list[Path]]:

@@ -512,7 +512,9 @@ class _Locator:
         else:
             line, col = self._mark(path)
         where = self._where(path)
-        if not where.startswith("questions[") and f"'{where}'" in message:
+        if not where.startswith("questions[") and (
+            message.startswith(where) or f"'{where}'" in message
+        ):
             where = ""  # the message already names the field
         return Problem(self.name, line, col, where, message)
 
