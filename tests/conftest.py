@@ -14,6 +14,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Processes the tests start (python -m kzquiz, benchmarks) import this tree's code too.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
+)
 ARTICLE = ROOT / "sources" / "article.txt"
 
 MINI_BANK: dict[str, Any] = {

@@ -203,7 +203,7 @@ MALFORMED = [
         "    difficulty: 2\n    tags: [people]\n",
         "    difficulty: 2\n\ttags: [people]\n",
         [
-            "bank.yaml:57:17: YAML syntax error: while scanning a plain scalar, found a tab (indent with spaces, not tabs)"
+            "bank.yaml:58:1: YAML syntax error: while scanning a plain scalar, found a tab (indent with spaces, not tabs)"
         ],
         id="tab-indent",
     ),

@@ -276,9 +276,16 @@ def _yaml_problems(text: str, name: str, message: str) -> list[Problem]:
     m = _YAML_AT.search(message)
     if m:
         reason = [ln for ln in message.strip().splitlines() if ln.strip()][-1].strip()
+        line, col = int(m.group(1)), int(m.group(2))
         if "tab" in reason:
             reason += " (indent with spaces, not tabs)"
-        return [Problem(name, int(m.group(1)), int(m.group(2)), "", f"YAML syntax error: {reason}")]
+            # The parser may stop at the end of the line before; point at the tab itself.
+            lines = text.splitlines()
+            for number in range(line, min(line + 2, len(lines)) + 1):
+                if "\t" in lines[number - 1]:
+                    line, col = number, lines[number - 1].index("\t") + 1
+                    break
+        return [Problem(name, line, col, "", f"YAML syntax error: {reason}")]
     if message.startswith("duplicate mapping key"):
         dups = _Locator(text, name, None).duplicate_keys()
         if dups:
