@@ -12,19 +12,24 @@ import contextlib
 import gc
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
-import yaml
 import yaml_rs
 
 from kzquiz.errors import BankError, Problem
 from kzquiz.model import ID_PATTERN, MAX_TEXT, QUESTION_TYPES, TEXT_PATTERN, Bank, Question
 from kzquiz.source import SourceText
 from kzquiz.validate import check_answers, check_identity, check_warnings, suggest
+
+if TYPE_CHECKING:
+    # Imported where it is used instead: only a bank with problems (or tags) needs PyYAML,
+    # and a valid bank need not pay for its import.
+    import yaml
 
 MAX_BANK_BYTES = 64 * 1024 * 1024  # a 50,000-question bank is ~25 MB
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -109,17 +114,28 @@ def find_bank(arg: Path | None) -> Path:
     return bundled_bank() or local
 
 
-def load_bank(path: Path, *, display: str | None = None) -> LoadedBank:
-    """Read, parse and validate a bank; raise BankError listing every problem."""
-    # Parsing and validating allocate hundreds of thousands of small objects that all stay
-    # alive; the cyclic GC would scan them again and again for nothing.
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a step builds many objects that stay alive.
+
+    Parsing, validating and rendering a big bank allocate hundreds of thousands of small
+    objects and free almost none; the collector would scan them again and again for nothing
+    (a tenth of a 10,000-question Anki build). Reference counting still frees everything as
+    usual, and the collector runs again afterwards.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_bank(path, display)
+        yield
     finally:
         if was_enabled:
             gc.enable()
+
+
+def load_bank(path: Path, *, display: str | None = None) -> LoadedBank:
+    """Read, parse and validate a bank; raise BankError listing every problem."""
+    with paused_gc():
+        return _load_bank(path, display)
 
 
 def _load_bank(path: Path, display: str | None) -> LoadedBank:
@@ -221,15 +237,28 @@ def _read_text(path: Path, name: str, limit: int, what: str) -> str:
 _YAML_AT = re.compile(r"line (\d+), column (\d+)")
 
 
-# A "!" where a YAML tag could start; quoted text may match too, then the scanner decides.
-_TAG_HINT = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
 _PLAIN_TAGS = {"str", "int", "float", "bool", "null", "seq", "map"}
+
+
+def _may_have_tags(text: str) -> bool:
+    """Whether a "!" stands where a YAML tag could start: first in a line, or after a space,
+    `[`, `{` or `,`. Quoted text may match too; then the scanner decides."""
+    # str.find hops from one "!" to the next (a bank has few); a regex for the same thing
+    # tries every position of a 5 MB bank and costs a sixth of a second.
+    at = text.find("!")
+    while at >= 0:
+        if at == 0 or text[at - 1].isspace() or text[at - 1] in "[{,":
+            return True
+        at = text.find("!", at + 1)
+    return False
 
 
 def _refuse_tags(text: str, name: str) -> None:
     """Refuse every YAML tag but the plain core ones: a bank is data, never objects."""
-    if not _TAG_HINT.search(text):
+    if not _may_have_tags(text):
         return
+    import yaml  # PyYAML only when there is something to look at (saves its import)
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     problems = []
     try:
@@ -471,6 +500,8 @@ class _Locator:
         self._root: yaml.Node | bool | None = False  # False: not composed yet
 
     def _compose(self) -> yaml.Node | None:
+        import yaml
+
         if self._root is False:
             if self.data is not None and _depth(self.data) > MAX_DEPTH:
                 self._root = None
@@ -483,6 +514,8 @@ class _Locator:
         return self._root if isinstance(self._root, yaml.Node) else None
 
     def _mark(self, path: _Path) -> tuple[int | None, int | None]:
+        import yaml
+
         node = self._compose()
         if node is None:
             return None, None
@@ -526,6 +559,8 @@ class _Locator:
         return Problem(self.name, line, col, where, message)
 
     def _key_mark(self, path: _Path) -> tuple[int | None, int | None]:
+        import yaml
+
         parent = self._compose()
         if parent is None:
             return None, None
@@ -564,6 +599,8 @@ class _Locator:
 
     def duplicate_keys(self) -> list[Problem]:
         """Every key written twice in the same mapping."""
+        import yaml
+
         root = self._compose()
         out: list[Problem] = []
         stack = [root] if root is not None else []
