@@ -25,21 +25,24 @@ import io
 import itertools
 import json
 import random
+import re
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import genanki
 import pydantic
+import pydantic_core
 from markupsafe import escape
 
 from kzquiz.errors import OutputError
-from kzquiz.loader import LoadedBank
+from kzquiz.loader import LoadedBank, paused_gc
 from kzquiz.model import (
     MAX_TEXT,
     Cloze,
@@ -68,11 +71,12 @@ CHOICE_MODEL_ID = 95174190684992
 CLOZE_MODEL_ID = 48029149304556
 ANSWER_MODEL_ID = 254364170374754
 
-# Character references for the characters Anki gives a meaning inside field text.
-_ANKI_SYNTAX = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;"})
-_CLOZE_SYNTAX = str.maketrans(
-    {"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", ":": "&#58;"}
-)
+# Characters that make bank text need escaping in a field: HTML's, and those Anki gives a
+# meaning (braces, brackets; colons inside a cloze answer). Most bank text contains none of
+# them, and one scan for them is far cheaper than escaping: a 10,000-question deck escapes
+# about 100,000 strings.
+_NEEDS_ESCAPE = re.compile(r"[&<>\"'{}\[\]\n]")
+_CLOZE_NEEDS_ESCAPE = re.compile(r"[&<>\"'{}\[\]\n:]")
 
 # Fixed zip entry dates: the package must not depend on when it was built.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -85,8 +89,26 @@ def stable_id(*parts: str) -> int:
 
 
 def note_guid(bank_id: str, question_id: str) -> str:
-    """The note's GUID: depends on the bank id and question id only, never on its text."""
-    return str(genanki.guid_for(bank_id, question_id))
+    """The note's GUID: depends on the bank id and question id only, never on its text.
+
+    genanki.guid_for(bank_id, question_id), computed the same way with less overhead (tests
+    compare the two): the first 8 bytes of sha256("<bank_id>__<question_id>") written in
+    Anki's base 91, most significant digit first.
+    """
+    number = int.from_bytes(
+        hashlib.sha256(f"{bank_id}__{question_id}".encode()).digest()[:8], "big"
+    )
+    digits = ""
+    while number:
+        number, digit = divmod(number, 91)
+        digits = _BASE91[digit] + digits
+    return digits
+
+
+# genanki.util.BASE91_TABLE, Anki's alphabet for GUIDs.
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
 
 
 @dataclass(frozen=True)
@@ -210,9 +232,22 @@ class Lock(_Strict):
     removed: dict[str, Removed] = pydantic.Field(default_factory=dict)
 
     def dumps(self) -> bytes:
-        """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
-        text = json.dumps(self.model_dump(), sort_keys=True, indent=2, ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
+        """Deterministic JSON: sorted keys, two-space indent, trailing newline.
+
+        The bytes of json.dumps(..., sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        (tests compare the two), written by pydantic-core's serializer: with an indent,
+        json.dumps falls back to its pure-Python encoder, slow for 10,000 entries.
+        """
+        return pydantic_core.to_json(_sorted_keys(self.model_dump()), indent=2) + b"\n"
+
+
+def _sorted_keys(value: Any) -> Any:
+    """The same data with every mapping's keys in sorted order (what sort_keys=True does)."""
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
 
 
 def lock_name(bank_id: str) -> str:
@@ -303,22 +338,6 @@ class _Model(genanki.Model):  # type: ignore[misc]
         return data
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki Note with its own modification time.
-
-    genanki stamps every note and card with the one package timestamp; Anki applies an
-    incoming note only if its time is newer, so each note carries the time it last changed.
-    """
-
-    def __init__(self, mod: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-        """Write the note and its cards stamped with the note's own time."""
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-
 def _genanki_model(nt: NoteType, mod: int) -> _Model:
     data = model_json(nt)
     fields = [dict(f) for f in data["fields"]]
@@ -343,9 +362,21 @@ def _genanki_model(nt: NoteType, mod: int) -> _Model:
 
 def anki_text(value: str) -> str:
     """Bank text as an Anki field: HTML-escaped, Anki's syntax characters neutralised."""
-    # markupsafe's escape (C speed-ups) for HTML; then braces and brackets, which Anki
-    # reads as cloze/field/sound syntax, become character references too.
-    return str(escape(value)).translate(_ANKI_SYNTAX).replace("\n", "<br>")
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    # markupsafe's escape for HTML; then braces and brackets, which Anki reads as
+    # cloze/field/sound syntax, become character references too. (Chained replaces: each is
+    # one C scan, several times faster than str.translate with multi-character values.)
+    return _anki_syntax(str(escape(value))).replace("\n", "<br>")
+
+
+def _anki_syntax(html: str) -> str:
+    return (
+        html.replace("{", "&#123;")
+        .replace("}", "&#125;")
+        .replace("[", "&#91;")
+        .replace("]", "&#93;")
+    )
 
 
 # HTML fragments for the fields. Every bank value goes through anki_text (`_t`); the rest is
@@ -414,11 +445,18 @@ def ordering_back_html(items: Sequence[tuple[str, str]]) -> str:
 
 def source_html(title: str, date: str, paragraph: int) -> str:
     """Where the evidence quote comes from: article title, date and paragraph."""
+    out = _source_head(title, date)
+    if paragraph:
+        out += f", paragraph {paragraph}"
+    return out
+
+
+@lru_cache(maxsize=64)
+def _source_head(title: str, date: str) -> str:
+    # The same for every note of a bank: escaped once, not once per question.
     out = _t(title)
     if date:
         out += f" ({_t(date)})"
-    if paragraph:
-        out += f", paragraph {paragraph}"
     return out
 
 
@@ -432,6 +470,10 @@ def deck_description_html(title: str, source_title: str, date: str, url: str) ->
     return f"<p>{_t(title)}: questions made with kzquiz.</p><p>Source: {source}</p>"
 
 
+# json.dumps(s, ensure_ascii=False) for a str, without the encoder set-up of every call.
+_json_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
 @dataclass(frozen=True)
 class NoteSpec:
     """Everything one note shows: note type, field values, tags and deck."""
@@ -443,17 +485,18 @@ class NoteSpec:
     deck: str
 
     def content_hash(self) -> str:
-        """sha256 of a canonical JSON of everything the note shows."""
-        canonical = json.dumps(
-            {
-                "model": self.note_type.name,
-                "fields": [self.fields[f] for f in self.note_type.fields],
-                "tags": list(self.tags),
-                "deck": self.deck,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
+        """sha256 of a canonical JSON of everything the note shows.
+
+        The JSON is json.dumps({"model", "fields", "tags", "deck"}, sort_keys=True,
+        ensure_ascii=False, separators=(",", ":")), written out with json's own string
+        encoder: the same text (tests compare the two) at half the cost, which counts when a
+        deck has 10,000 notes of a kilobyte each.
+        """
+        fields = ",".join([_json_str(self.fields[f]) for f in self.note_type.fields])
+        tags = ",".join([_json_str(t) for t in self.tags])
+        canonical = (
+            f'{{"deck":{_json_str(self.deck)},"fields":[{fields}],'
+            f'"model":{_json_str(self.note_type.name)},"tags":[{tags}]}}'
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -483,13 +526,14 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
         ),
         ID_FIELD: anki_text(q.id),
     }
-    rng = _rng(loaded.id, q.id)
+    # The seeded generator is made only for the types that shuffle: seeding costs more than
+    # the rest of a short question's note.
     if isinstance(q, (Single, Multiple, TrueFalse)):
         if isinstance(q, TrueFalse):
             options = [("True", q.answer), ("False", not q.answer)]
             instruction = "True or false?"
         else:
-            options = [(c.text, c.correct) for c in shuffled(q.choices, rng)]
+            options = [(c.text, c.correct) for c in shuffled(q.choices, _rng(loaded.id, q.id))]
             instruction = (
                 "Choose all that apply." if isinstance(q, Multiple) else "Choose one answer."
             )
@@ -506,18 +550,24 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     elif isinstance(q, Cloze):
         fields["Text"] = cloze_text(q)
     else:
-        fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, rng)}
+        fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, loaded.id)}
     tags = (
         *q.tags,
         f"topic::{q.topic}",
         f"difficulty::{q.difficulty}",
         f"type::{q.type}",
     )
-    deck = f"{deck_part(info.title)}::{deck_part(loaded.bank.topics[q.topic])}"
+    deck = _deck_name(info.title, loaded.bank.topics[q.topic])
     return NoteSpec(q, nt, {f: fields[f] for f in nt.fields}, tags, deck)
 
 
-def _answer_fields(q: Question, rng: random.Random) -> dict[str, str]:
+@lru_cache(maxsize=256)
+def _deck_name(title: str, topic_name: str) -> str:
+    # One per topic; cached so a big bank does not fold the same names for every question.
+    return f"{deck_part(title)}::{deck_part(topic_name)}"
+
+
+def _answer_fields(q: Question, bank_id: str) -> dict[str, str]:
     if isinstance(q, Short):
         return {
             "Instruction": "Answer in a word or a few words.",
@@ -534,7 +584,7 @@ def _answer_fields(q: Question, rng: random.Random) -> dict[str, str]:
             "Answer": numeric_html(value, accepted),
         }
     if isinstance(q, Matching):
-        order = scrambled(range(len(q.pairs)), rng)
+        order = scrambled(range(len(q.pairs)), _rng(bank_id, q.id))
         letter_of = {pair_index: LETTERS[pos] for pos, pair_index in enumerate(order)}
         lefts = [(str(i + 1), p.left) for i, p in enumerate(q.pairs)]
         rights = [(LETTERS[pos], q.pairs[i].right) for pos, i in enumerate(order)]
@@ -545,7 +595,7 @@ def _answer_fields(q: Question, rng: random.Random) -> dict[str, str]:
             "Answer": matching_back_html(rows),
         }
     if isinstance(q, Ordering):
-        order = scrambled(range(len(q.items)), rng)
+        order = scrambled(range(len(q.items)), _rng(bank_id, q.id))
         letter_of = {item_index: LETTERS[pos] for pos, item_index in enumerate(order)}
         shown = [(LETTERS[pos], q.items[i]) for pos, i in enumerate(order)]
         correct = [(letter_of[i], item) for i, item in enumerate(q.items)]
@@ -574,7 +624,10 @@ def cloze_text(q: Cloze) -> str:
 
 
 def _cloze_answer(text: str) -> str:
-    return str(escape(text)).translate(_CLOZE_SYNTAX).replace("\n", " ")
+    if _CLOZE_NEEDS_ESCAPE.search(text) is None:
+        return text
+    # A colon would start a cloze hint (`{{c1::answer::hint}}`).
+    return _anki_syntax(str(escape(text))).replace(":", "&#58;").replace("\n", " ")
 
 
 # ------------------------------------------------------------------------------ the package
@@ -699,34 +752,145 @@ def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> tuple[byt
     topic_decks: dict[str, genanki.Deck] = {}
     for topic_id, topic_name in loaded.bank.topics.items():
         topic_decks[topic_id] = genanki.Deck(
-            stable_id("deck", loaded.id, topic_id),
-            f"{deck_part(info.title)}::{deck_part(topic_name)}",
+            stable_id("deck", loaded.id, topic_id), _deck_name(info.title, topic_name)
         )
     models = {nt.key: _genanki_model(nt, lock.models[nt.name].mod) for nt in NOTE_TYPES}
-    position = {q.id: i + 1 for i, q in enumerate(loaded.bank.questions)}
-    cards = 0
-    for spec in specs:
-        q = spec.question
-        note = _Note(
-            lock.questions[q.id].mod,
-            model=models[spec.note_type.key],
-            fields=[spec.fields[f] for f in spec.note_type.fields],
-            tags=list(spec.tags),
-            guid=note_guid(loaded.id, q.id),
-            due=position[q.id],
-        )
-        cards += len(note.cards)
-        topic_decks[q.topic].add_note(note)
     for deck in topic_decks.values():
         # Every note type travels in the package, even one no selected question uses, so
         # its templates stay current in the collection.
         for model in models.values():
             deck.add_model(model)
-    decks = [top, *(d for d in topic_decks.values() if d.notes)]
-    return _zip(_collection(decks, lock.created)), cards
+    by_topic: dict[str, list[NoteSpec]] = {topic_id: [] for topic_id in topic_decks}
+    for spec in specs:
+        by_topic[spec.question.topic].append(spec)
+    notes = [(topic_decks[t], group) for t, group in by_topic.items() if group]
+    position = {q.id: i + 1 for i, q in enumerate(loaded.bank.questions)}
+    collection, cards = _collection(
+        [top, *(deck for deck, _ in notes)],
+        lambda ids: _note_rows(loaded.id, notes, models, lock, position, ids),
+        lock.created,
+    )
+    return _zip(collection), cards
 
 
-def _collection(decks: list[genanki.Deck], created: int) -> bytes:
+_NoteRow = tuple[int, str, int, int, int, str, str, str, int, int, str]
+_CardRow = tuple[
+    int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, str
+]
+# genanki.Note._cloze_cards: a cloze note has one card per distinct {{cN::...}} number.
+_CLOZE_REFERENCE = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+_CLOZE_FIELD = re.compile(r"{{[^}]*?cloze:(?:[^}]?:)*(.+?)}}")
+
+
+def _note_rows(
+    bank_id: str,
+    notes: list[tuple[genanki.Deck, list[NoteSpec]]],
+    models: dict[str, _Model],
+    lock: Lock,
+    position: dict[str, int],
+    ids: Iterator[int],
+) -> tuple[list[_NoteRow], list[_CardRow]]:
+    """The rows genanki.Note.write_to_db and Card.write_to_db would insert, deck by deck.
+
+    Two differences, both on purpose. Each note and its cards carry the time the question
+    last changed (genanki stamps everything with one package time, but Anki applies an
+    incoming note only if it is newer). And genanki inserts one row at a time, checking every
+    field for stray HTML tags on the way (ours are escaped by construction); rows built here
+    and inserted with executemany write a 10,000-note deck several times faster. Otherwise the
+    rows, their order and their ids are genanki's (tests compare the two collections).
+    """
+    note_rows: list[_NoteRow] = []
+    card_rows: list[_CardRow] = []
+    # Per note type, once: the fields a cloze card reads, or genanki's card requirements.
+    cloze_fields = {
+        key: [
+            i
+            for i, f in enumerate(model.fields)
+            if f["name"] in set(_CLOZE_FIELD.findall(model.templates[0]["qfmt"]))
+        ]
+        for key, model in models.items()
+        if model.model_type == genanki.Model.CLOZE
+    }
+    requirements = {
+        key: [
+            (card_ord, any if any_or_all == "any" else all, req)
+            for card_ord, any_or_all, req in model._req
+        ]
+        for key, model in models.items()
+        if key not in cloze_fields
+    }
+    stamps = lock.questions
+    for deck, specs in notes:
+        deck_id = deck.deck_id
+        for spec in specs:
+            qid = spec.question.id
+            key = spec.note_type.key
+            model = models[key]
+            fields = [spec.fields[f] for f in spec.note_type.fields]
+            mod = stamps[qid].mod
+            note_id = next(ids)
+            note_rows.append(
+                (
+                    note_id,
+                    note_guid(bank_id, qid),
+                    model.model_id,
+                    mod,
+                    -1,  # usn
+                    " " + " ".join(spec.tags) + " ",
+                    "\x1f".join(fields),
+                    fields[model.sort_field_index],
+                    0,  # csum
+                    0,  # flags
+                    "",  # data
+                )
+            )
+            if key in cloze_fields:
+                ords: Iterable[int] = {
+                    int(m) - 1
+                    for i in cloze_fields[key]
+                    for m in _CLOZE_REFERENCE.findall(fields[i])
+                    if int(m) > 0
+                }
+            else:
+                ords = [
+                    card_ord
+                    for card_ord, op, required in requirements[key]
+                    if op(fields[i] for i in required)
+                ]
+            due = position[qid]
+            for card_ord in ords:
+                # id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses,
+                # left, odue, odid, flags, data
+                card_rows.append(
+                    (
+                        next(ids),
+                        note_id,
+                        deck_id,
+                        card_ord,
+                        mod,
+                        -1,
+                        0,
+                        0,
+                        due,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        "",
+                    )
+                )
+    return note_rows, card_rows
+
+
+def _collection(
+    decks: list[genanki.Deck],
+    rows: Callable[[Iterator[int]], tuple[list[_NoteRow], list[_CardRow]]],
+    created: int,
+) -> tuple[bytes, int]:
     with tempfile.TemporaryDirectory(prefix="kzquiz-anki-") as tmp:
         path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(path)
@@ -734,12 +898,25 @@ def _collection(decks: list[genanki.Deck], created: int) -> bytes:
             # Note and card ids are creation times in Anki; counting up from when the deck
             # was first built keeps them fixed from build to build.
             ids = itertools.count(created * 1000)
-            genanki.Package(decks).write_to_db(conn.cursor(), created, ids)
+            # The file is a scratch copy read back once: no journal on disk, no fsync, a page
+            # cache that holds a big deck and VACUUM's copy in memory. (These change how
+            # SQLite works, not what ends up in the file; tests check the bytes.)
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA cache_size = -65536")  # KiB
+            conn.execute("PRAGMA temp_store = MEMORY")
+            cursor = conn.cursor()
+            # genanki writes the schema, the collection and the decks and note types (the
+            # decks carry no genanki notes); the notes and cards follow in one batch each.
+            genanki.Package(decks).write_to_db(cursor, created, ids)
+            note_rows, card_rows = rows(ids)
+            cursor.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", note_rows)
+            cursor.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", card_rows)
             conn.commit()
             conn.execute("VACUUM")
         finally:
             conn.close()
-        return path.read_bytes()
+        return path.read_bytes(), len(card_rows)
 
 
 def _zip(collection: bytes) -> bytes:
@@ -767,9 +944,11 @@ def render_outputs(
     loaded: LoadedBank, out_dir: Path, selection: Selection | None = None
 ) -> Outputs:
     """`<bank-id>.apkg` and `<bank-id>.lock.json`, using the state file found in out_dir."""
-    previous = read_lock(out_dir / lock_name(loaded.id), loaded.id)
-    questions = select(loaded, selection or Selection())
-    built = build_deck(loaded, questions, previous)
+    with paused_gc():
+        previous = read_lock(out_dir / lock_name(loaded.id), loaded.id)
+        questions = select(loaded, selection or Selection())
+        built = build_deck(loaded, questions, previous)
+        lock_bytes = built.lock.dumps()
     name = apkg_name(loaded.id)
     notes = [
         f"anki: {name}: {built.notes} notes, {built.cards} cards"
@@ -793,7 +972,7 @@ def render_outputs(
             + ", ".join(built.removed)
         )
         notes.append(f"anki:   search in Anki: {anki_search(list(built.removed))}")
-    return Outputs(files={name: built.apkg, lock_name(loaded.id): built.lock.dumps()}, notes=notes)
+    return Outputs(files={name: built.apkg, lock_name(loaded.id): lock_bytes}, notes=notes)
 
 
 def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:

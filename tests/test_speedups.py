@@ -1,0 +1,272 @@
+"""The fast paths give exactly what the straightforward code they replace gives.
+
+Each speed-up in the loader and the Anki renderer has a slow, obvious reference here (the
+code it replaced, or the library function it stands in for), and the two are compared on
+generated text full of the characters that matter, and on whole decks byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import genanki
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, note, seed, settings
+from hypothesis import strategies as st
+from markupsafe import escape
+
+from conftest import ARTICLE, MINI_BANK, BankFactory
+from kzquiz import loader
+from kzquiz.loader import load_bank
+from kzquiz.render import anki
+
+HYPOTHESIS_SEED = int(os.environ["KZQUIZ_HYPOTHESIS_SEED"])  # chosen in conftest.py
+
+# Text rich in what the escapes and scanners look at: markup, Anki syntax, JSON escapes,
+# YAML tag starts, Unicode spaces and line breaks, control characters, astral characters.
+SPECIAL = "&<>\"'{}[]:!\\,\n\r\t\x00\x1f\x7f\u00a0\u2028\u3000 aZ9é€😀"
+texts = st.text(alphabet=st.sampled_from(SPECIAL) | st.characters(codec="utf-8"), max_size=60)
+
+
+def _property(test: Any) -> Any:
+    return seed(HYPOTHESIS_SEED)(
+        settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+            test
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- loader
+
+
+_OLD_TAG_HINT = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
+
+
+@_property
+@given(text=texts)
+def test_tag_hint_finds_what_the_regex_found(text: str) -> None:
+    note(f"hypothesis seed: {HYPOTHESIS_SEED}")
+    assert loader._may_have_tags(text) == bool(_OLD_TAG_HINT.search(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!tag x", True),
+        ("a: !!python/object x", True),
+        ("a:\n  - !x", True),
+        ("[1,!x]", True),
+        ("{a: 1,!x}", True),
+        ("a:\u3000!x", True),
+        ("Wow! Great!", False),
+        ("", False),
+        ("no bang", False),
+    ],
+)
+def test_tag_hint_examples(text: str, expected: bool) -> None:
+    assert loader._may_have_tags(text) is expected
+
+
+def test_valid_bank_loads_without_pyyaml(mini_bank: Path) -> None:
+    # PyYAML is imported only to locate problems or read tags; check in a fresh interpreter.
+    code = (
+        "import sys; from pathlib import Path; from kzquiz.loader import load_bank;"
+        f"load_bank(Path({str(mini_bank)!r})); print('yaml' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- Anki fields
+
+_OLD_ANKI = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;"})
+_OLD_CLOZE = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", ":": "&#58;"})
+
+
+@_property
+@given(text=texts)
+def test_anki_text_escapes_as_before(text: str) -> None:
+    assert anki.anki_text(text) == str(escape(text)).translate(_OLD_ANKI).replace("\n", "<br>")
+
+
+@_property
+@given(text=texts)
+def test_cloze_answer_escapes_as_before(text: str) -> None:
+    assert anki._cloze_answer(text) == str(escape(text)).translate(_OLD_CLOZE).replace("\n", " ")
+
+
+@_property
+@given(bank_id=texts, question_id=texts)
+def test_note_guid_is_genankis(bank_id: str, question_id: str) -> None:
+    assert anki.note_guid(bank_id, question_id) == genanki.guid_for(bank_id, question_id)
+
+
+def test_note_guid_of_many_ids_is_genankis() -> None:
+    for i in range(5000):
+        assert anki.note_guid("kz-spief-2022", f"q-{i}") == genanki.guid_for(
+            "kz-spief-2022", f"q-{i}"
+        )
+
+
+def _old_content_hash(spec: anki.NoteSpec) -> str:
+    canonical = json.dumps(
+        {
+            "model": spec.note_type.name,
+            "fields": [spec.fields[f] for f in spec.note_type.fields],
+            "tags": list(spec.tags),
+            "deck": spec.deck,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_content_hash_of_every_note_type_is_the_json_one(mini_bank: Path) -> None:
+    loaded = load_bank(mini_bank)
+    for q in loaded.bank.questions:
+        spec = anki.note_spec(loaded, q)
+        assert spec.content_hash() == _old_content_hash(spec), q.id
+
+
+@_property
+@given(values=st.lists(texts, min_size=11, max_size=11), tags=st.lists(texts, max_size=4))
+def test_content_hash_of_any_text_is_the_json_one(
+    mini_bank_question: Any, values: list[str], tags: list[str]
+) -> None:
+    for nt in anki.NOTE_TYPES:
+        fields = dict(zip(nt.fields, values, strict=False))
+        spec = anki.NoteSpec(mini_bank_question, nt, fields, tuple(tags), values[-1])
+        assert spec.content_hash() == _old_content_hash(spec)
+
+
+@pytest.fixture(scope="module")
+def mini_bank_question(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    folder = tmp_path_factory.mktemp("bank")
+    (folder / "article.txt").write_bytes(ARTICLE.read_bytes())
+    (folder / "bank.yaml").write_text(yaml.safe_dump(MINI_BANK), encoding="utf-8")
+    return load_bank(folder / "bank.yaml").bank.questions[0]
+
+
+@_property
+@given(bank=texts, deck=texts, qid=texts)
+def test_lock_dumps_is_the_json_one(bank: str, deck: str, qid: str) -> None:
+    stamp = anki.QuestionStamp(
+        hash="a" * 64, mod=1655424000, model="kzquiz Choice", deck=deck or "-"
+    )
+    lock = anki.Lock(
+        format=1,
+        bank=bank,
+        created=1655424000,
+        models={"kzquiz Choice": anki.Stamp(hash="b" * 64, mod=7)},
+        questions={qid: stamp, "z": stamp, "a-1": stamp},
+        removed={qid: anki.Removed(**stamp.model_dump(), removed=2**40)},
+    )
+    old = json.dumps(lock.model_dump(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert lock.dumps() == old.encode("utf-8")
+
+
+# ---------------------------------------------------------------------------- whole decks
+
+
+class _GenankiNote(genanki.Note):  # type: ignore[misc]
+    """genanki's own note writing, stamped with the note's time as kzquiz's rows are."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def _genanki_package(loaded: Any, lock: anki.Lock) -> bytes:
+    """The package written note by note through genanki, with SQLite's default settings."""
+    info = loaded.bank.bank
+    top = genanki.Deck(
+        anki.stable_id("deck", loaded.id),
+        anki.deck_part(info.title),
+        anki.deck_description_html(
+            info.title, info.source.title, info.source.date or "", info.source.url or ""
+        ),
+    )
+    decks = {
+        t: genanki.Deck(
+            anki.stable_id("deck", loaded.id, t),
+            f"{anki.deck_part(info.title)}::{anki.deck_part(name)}",
+        )
+        for t, name in loaded.bank.topics.items()
+    }
+    models = {nt.key: anki._genanki_model(nt, lock.models[nt.name].mod) for nt in anki.NOTE_TYPES}
+    for i, q in enumerate(loaded.bank.questions):
+        spec = anki.note_spec(loaded, q)
+        decks[q.topic].add_note(
+            _GenankiNote(
+                lock.questions[q.id].mod,
+                model=models[spec.note_type.key],
+                fields=[spec.fields[f] for f in spec.note_type.fields],
+                tags=list(spec.tags),
+                guid=genanki.guid_for(loaded.id, q.id),
+                due=i + 1,
+            )
+        )
+    for deck in decks.values():
+        for model in models.values():
+            deck.add_model(model)
+    path = Path(str(loaded.path) + ".anki2")
+    conn = sqlite3.connect(path)
+    try:
+        ids = itertools.count(lock.created * 1000)
+        genanki.Package([top, *(d for d in decks.values() if d.notes)]).write_to_db(
+            conn.cursor(), lock.created, ids
+        )
+        conn.commit()
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    return anki._zip(path.read_bytes())
+
+
+def _cloze_heavy(data: dict[str, Any]) -> dict[str, Any]:
+    # Cloze notes make a card per blank; give one many blanks, repeated ones and markup.
+    data["questions"].append(
+        {
+            "id": "many-blanks",
+            "type": "cloze",
+            "topic": "economy",
+            "difficulty": 2,
+            "tags": ["forum"],
+            "text": " ".join(f"{{{{b{i}|<i>alt</i>}}}} [x]" for i in range(12)),
+            "explanation": "{{c1::not a cloze}} & <b>bold</b>",
+            "evidence": "25th St. Petersburg International Economic Forum",
+        }
+    )
+    return data
+
+
+@pytest.mark.parametrize("variant", ["mini", "many-blanks"])
+def test_deck_is_byte_identical_to_genankis_own_writing(
+    make_bank: BankFactory, mini_bank_data: dict[str, Any], variant: str
+) -> None:
+    data = _cloze_heavy(mini_bank_data) if variant == "many-blanks" else mini_bank_data
+    loaded = load_bank(make_bank(data))
+    built = anki.build_deck(loaded, loaded.bank.questions, None)
+    assert built.cards == sum(
+        len(q.blanks) if q.type == "cloze" else 1 for q in loaded.bank.questions
+    )
+    assert built.apkg == _genanki_package(loaded, built.lock)
+    with zipfile.ZipFile(io.BytesIO(built.apkg)) as archive:
+        assert archive.namelist() == ["collection.anki2", "media"]
