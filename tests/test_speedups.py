@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from conftest import ARTICLE, MINI_BANK, BankFactory
-from kzquiz import loader
+from kzquiz import loader, source
 from kzquiz.loader import load_bank
 from kzquiz.render import anki
 
@@ -87,6 +87,17 @@ def test_valid_bank_loads_without_pyyaml(mini_bank: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@_property
+@given(text=texts | st.text(alphabet=st.sampled_from("‘’‚‛′“”„‟″«»‐‑‒–—―−\u00a0… aÉ"), max_size=30))
+def test_normalise_folds_as_the_translate_table_did(text: str) -> None:
+    old = (
+        " ".join(text.split()).lower()
+        if text.isascii()
+        else " ".join(text.translate(source._TRANSLATE).split()).casefold()
+    )
+    assert source.normalise(text) == old
 
 
 # ---------------------------------------------------------------------------- Anki fields

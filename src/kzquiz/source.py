@@ -32,6 +32,8 @@ _TRANSLATE = str.maketrans(
         "\u2026": "...",
     }
 )
+# The characters _TRANSLATE folds, to find them without looking at every other character.
+_TYPOGRAPHIC = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")
 _SPACES = re.compile(r"\s+")
 # Paragraph separator that no normalised quote can contain, so a quote never spans two.
 _SEP = "\x00"
@@ -39,10 +41,16 @@ _SEP = "\x00"
 
 def normalise(text: str) -> str:
     """Fold case, typographic quotes/dashes/ellipses and runs of whitespace for comparison."""
-    # Most bank text is ASCII: skip the (slow) translate table and fold with lower().
+    # Most bank text is ASCII: nothing typographic to fold, and lower() suffices.
     if text.isascii():
         return " ".join(text.split()).lower()
-    return " ".join(text.translate(_TRANSLATE).split()).casefold()
+    # Same as text.translate(_TRANSLATE), but str.translate with a dict looks up every
+    # character (a tenth of a 10,000-question check); the regex replaces only the few.
+    return " ".join(_TYPOGRAPHIC.sub(_fold, text).split()).casefold()
+
+
+def _fold(match: re.Match[str]) -> str:
+    return str(_TRANSLATE[ord(match.group())])
 
 
 def _is_heading(block: str) -> bool:
