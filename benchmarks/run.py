@@ -8,9 +8,21 @@ Usage:
     python benchmarks/run.py --quick         # 1k and 2k banks only, for a smoke run
 
 Every row runs the installed `kzquiz` console script in a fresh process, as a user would, so
-interpreter start-up and imports count. Times are wall-clock medians; memory is the child's
-peak resident set size (max RSS). Run it on an idle machine: the numbers are only comparable
-within one run.
+interpreter start-up and imports count. Times are wall-clock medians of N runs after one
+warm-up run; memory is the child's peak resident set size (max RSS). Run it on an idle
+machine: the numbers are only comparable within one run (the JSON records the load average).
+
+What the rows mean:
+- Children run without PYTHONDONTWRITEBYTECODE: an installed package runs from bytecode
+  compiled at install time, so a shell that forbids writing bytecode would time the compiler.
+- `kzquiz anki` and `build` write into the same folder on every run, so the warm-up creates
+  the Anki state file and the timed runs are rebuilds that read it (the usual case: the
+  state file is committed with the deck).
+- The floor parses the same YAML with yaml-rs and writes one note per question with bare
+  genanki (stored, not compressed), without validation, escaping, templates or state file:
+  what any tool that makes this deck has to spend.
+- The budgets are those of issue 9; a ratio is comparable across machines, an absolute time
+  only on a machine like the one the budget was set on.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import cProfile
 import io
 import json
 import os
+import platform
 import pstats
 import shutil
 import statistics
@@ -29,6 +42,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,11 +62,14 @@ class Row:
     note: str = ""
 
 
-def _env() -> dict[str, str]:
+def _env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     # Installed packages run from compiled bytecode; a user's shell does not forbid it.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("SOURCE_DATE_EPOCH", None)
+    # Scratch files go into the benchmark's folder (genanki's write_to_file leaves its
+    # SQLite file behind in the temp folder; this way it is deleted with the rest).
+    env["TMPDIR"] = str(tmp)
     return env
 
 
@@ -65,29 +82,32 @@ def _kzquiz() -> list[str]:
 def measure(name: str, argv: list[str], repeat: int, cwd: Path, note: str = "") -> Row:
     """Run argv `repeat` times after one warm-up; the median wall time and the peak RSS."""
     times, peak = [], 0
+    scratch = Path(tempfile.mkdtemp(prefix="kzquiz-bench-run-"))
     for i in range(repeat + 1):
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
-        if proc.returncode != 0:
-            raise SystemExit(f"{name}: exit {proc.returncode}\n{err}")
+        # stderr goes to a file, not a pipe: a pipe nobody reads while the child runs would
+        # stall a child that writes more than the pipe holds (many warnings, say).
+        with open(scratch / "stderr", "w+b") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                argv, cwd=cwd, env=_env(scratch), stdout=subprocess.DEVNULL, stderr=err
+            )
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode != 0:
+                err.seek(0)
+                raise SystemExit(f"{name}: exit {proc.returncode}\n{err.read().decode()}")
         if i:  # the first run warms caches and writes bytecode
             times.append(elapsed)
             peak = max(peak, usage.ru_maxrss)
+    shutil.rmtree(scratch, ignore_errors=True)
     return Row(
         name, statistics.median(times), [round(t, 4) for t in times], round(peak / 1024, 1), note
     )
 
 
 def profile_build(bank: Path, out: Path, top: int = 12) -> str:
-    """cProfile of an in-process `build` of the bank; the top functions by cumulative time."""
+    """cProfile of an in-process `build` of the bank; the top functions by their own time."""
     from kzquiz.build import build_all
     from kzquiz.loader import load_bank
 
@@ -115,6 +135,7 @@ def main() -> None:
     kz = _kzquiz()
     py = sys.executable
     rows: list[Row] = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kzquiz-bench-") as tmp_name:
         tmp = Path(tmp_name)
         banks = {n: write_bank(tmp / "banks", n) for n in sizes}
@@ -129,14 +150,13 @@ def main() -> None:
                 "kzquiz check (shipped bank)", [*kz, "check", str(ROOT / "questions.yaml")], r, ROOT
             )
         )
-        rows.append(
-            measure(
-                "kzquiz build (shipped bank, every format)",
-                [*kz, "build", str(ROOT / "questions.yaml"), "-o", str(out / "shipped")],
-                r,
-                ROOT,
-            )
+        shipped_build = measure(
+            "kzquiz build (shipped bank, every format)",
+            [*kz, "build", str(ROOT / "questions.yaml"), "-o", str(out / "shipped")],
+            r,
+            ROOT,
         )
+        rows.append(shipped_build)
         growth: dict[str, dict[int, Row]] = {"check": {}, "anki": {}, "worksheet": {}}
         for n in sizes:
             bank = str(banks[n])
@@ -176,6 +196,25 @@ def main() -> None:
             if len(sizes) > 2
         },
     }
+    # Issue 9's budgets, for the full run (the quick run's banks are too small to judge).
+    budgets: list[dict[str, Any]] = []
+    if len(sizes) > 2:
+        limits: list[tuple[str, float, float, str]] = [
+            ("kzquiz --version / import typer", ratios["version / import typer"], 1.3, "x"),
+            ("kzquiz build, shipped bank", shipped_build.seconds, 0.8, "s"),
+            (f"kzquiz check, {big:,}", growth["check"][big].seconds, 0.8, "s"),
+            (f"kzquiz anki, {big:,}", growth["anki"][big].seconds, 1.2, "s"),
+            (f"kzquiz anki {big:,} / floor", ratios[f"anki {big:,} / floor"], 1.5, "x"),
+            *(
+                (f"{c} {sizes[2]:,} / {big:,}", ratios[f"{c} {sizes[2]:,} / {big:,}"], 2.2, "x")
+                for c in growth
+            ),
+            (f"peak RSS, build of {big:,}", build_big.max_rss_mb, 300.0, "MB"),
+        ]
+        budgets = [
+            {"budget": name, "measured": round(value, 3), "limit": limit, "unit": unit}
+            for name, value, limit, unit in limits
+        ]
     width = max(len(row.name) for row in rows)
     print(f"{'command':<{width}}  {'median s':>9}  {'max RSS MB':>10}")
     for row in rows:
@@ -183,15 +222,39 @@ def main() -> None:
     print()
     for name, value in ratios.items():
         print(f"{name:<{width}}  {value:>9.2f}x")
+    if budgets:
+        print(f"\n{'budget (issue 9)':<{width}}  {'measured':>9}  {'limit':>10}")
+        for b in budgets:
+            verdict = "ok" if b["measured"] <= b["limit"] else "OVER"
+            print(
+                f"{b['budget']:<{width}}  {b['measured']:>8.2f}{b['unit']:<2}"
+                f"{b['limit']:>7.1f}{b['unit']:<2}  {verdict}"
+            )
     if profile:
         print(
             f"\nprofile of an in-process build of the {big:,}-question bank (by own time):\n{profile}"
         )
     if args.json:
+        machine = {
+            "python": sys.version,
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "repeat": args.repeat,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
         args.json.write_text(
             json.dumps(
-                {"rows": [asdict(row) for row in rows], "ratios": ratios, "python": sys.version},
+                {
+                    "machine": machine,
+                    "rows": [asdict(row) for row in rows],
+                    "ratios": {k: round(v, 3) for k, v in ratios.items()},
+                    "budgets": budgets,
+                    "profile": profile.splitlines(),
+                },
                 indent=2,
+                ensure_ascii=False,
             )
             + "\n"
         )
