@@ -106,6 +106,45 @@ def measure(name: str, argv: list[str], repeat: int, cwd: Path, note: str = "") 
     )
 
 
+def build_steps(bank: Path, out: Path) -> list[dict[str, Any]]:
+    """An in-process build, step by step: wall time and the process's peak RSS after each.
+
+    Run in a fresh interpreter, so the peak is the build's own; it tells which step (and
+    so which renderer) the time and the memory of a big build go to.
+    """
+    code = f"""
+import importlib, json, resource, sys, time
+from pathlib import Path
+from kzquiz.build import STEPS
+from kzquiz.loader import load_bank
+from kzquiz.output import Outputs, write_files
+def peak():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+steps = []
+start = time.perf_counter()
+loaded = load_bank(Path({str(bank)!r}))
+steps.append(("load and validate", time.perf_counter() - start, peak()))
+outputs = Outputs()
+for label, target in STEPS:
+    start = time.perf_counter()
+    module, func = target.split(":")
+    outputs.update(getattr(importlib.import_module(module), func)(loaded, Path({str(out)!r})))
+    steps.append((label, time.perf_counter() - start, peak()))
+start = time.perf_counter()
+write_files(Path({str(out)!r}), outputs.files)
+steps.append(("write files", time.perf_counter() - start, peak()))
+json.dump(steps, sys.stdout)
+"""
+    env = _env(out.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return [
+        {"step": label, "seconds": round(seconds, 3), "peak_rss_mb": rss}
+        for label, seconds, rss in json.loads(done.stdout)
+    ]
+
+
 def profile_build(bank: Path, out: Path, top: int = 12) -> str:
     """cProfile of an in-process `build` of the bank; the top functions by their own time."""
     from kzquiz.build import build_all
@@ -185,6 +224,7 @@ def main() -> None:
             tmp,
         )
         rows.append(build_big)
+        steps = build_steps(banks[big], out / "steps")
         profile = "" if args.no_profile else profile_build(banks[big], out / "profile")
 
     ratios = {
@@ -230,6 +270,11 @@ def main() -> None:
                 f"{b['budget']:<{width}}  {b['measured']:>8.2f}{b['unit']:<2}"
                 f"{b['limit']:>7.1f}{b['unit']:<2}  {verdict}"
             )
+    print(
+        f"\n{f'build of {big:,}, step by step (in-process)':<{width}}  {'s':>9}  {'peak RSS MB':>11}"
+    )
+    for step in steps:
+        print(f"{step['step']:<{width}}  {step['seconds']:>9.3f}  {step['peak_rss_mb']:>11.1f}")
     if profile:
         print(
             f"\nprofile of an in-process build of the {big:,}-question bank (by own time):\n{profile}"
@@ -251,6 +296,7 @@ def main() -> None:
                     "rows": [asdict(row) for row in rows],
                     "ratios": {k: round(v, 3) for k, v in ratios.items()},
                     "budgets": budgets,
+                    "build_steps": steps,
                     "profile": profile.splitlines(),
                 },
                 indent=2,
