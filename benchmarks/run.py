@@ -9,8 +9,9 @@ Usage:
 
 Every row runs the installed `kzquiz` console script in a fresh process, as a user would, so
 interpreter start-up and imports count. Times are wall-clock medians of N runs after one
-warm-up run; memory is the child's peak resident set size (max RSS). Run it on an idle
-machine: the numbers are only comparable within one run (the JSON records the load average).
+warm-up run (quick commands run more often, and the two sides of a ratio take turns); memory
+is the child's peak resident set size (max RSS). Run it on an idle machine: the numbers are
+only comparable within one run (the JSON records every run and the load average).
 
 What the rows mean:
 - Children run without PYTHONDONTWRITEBYTECODE: an installed package runs from bytecode
@@ -31,6 +32,7 @@ import argparse
 import cProfile
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -97,31 +99,56 @@ def write_banks(folder: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
     return dict(zip(sizes, map(Path, done.stdout.splitlines()), strict=True))
 
 
-def measure(name: str, argv: list[str], repeat: int, cwd: Path, note: str = "") -> Row:
-    """Run argv `repeat` times after one warm-up; the median wall time and the peak RSS."""
-    times, peak = [], 0
+def _run_once(name: str, argv: list[str], cwd: Path, scratch: Path) -> tuple[float, int]:
+    """One run: wall seconds and the child's max RSS in KiB."""
+    # stderr goes to a file, not a pipe: a pipe nobody reads while the child runs would
+    # stall a child that writes more than the pipe holds (many warnings, say).
+    with open(scratch / "stderr", "w+b") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=_env(scratch), stdout=subprocess.DEVNULL, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{name}: exit {proc.returncode}\n{err.read().decode()}")
+    return elapsed, usage.ru_maxrss
+
+
+def measure_together(
+    jobs: list[tuple[str, list[str], Path]], repeat: int, min_seconds: float = 3.0
+) -> list[Row]:
+    """Run the commands in turn, round after round, after one warm-up round; per command
+    the median wall time and the peak RSS.
+
+    Taking turns means a change in the machine's load hits every command of a ratio alike.
+    Quick commands get more rounds (up to 4 x repeat, until a command has run about
+    min_seconds in all): the median of five 0.1 s runs moves with every hiccup.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="kzquiz-bench-run-"))
-    for i in range(repeat + 1):
-        # stderr goes to a file, not a pipe: a pipe nobody reads while the child runs would
-        # stall a child that writes more than the pipe holds (many warnings, say).
-        with open(scratch / "stderr", "w+b") as err:
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=_env(scratch), stdout=subprocess.DEVNULL, stderr=err
-            )
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if proc.returncode != 0:
-                err.seek(0)
-                raise SystemExit(f"{name}: exit {proc.returncode}\n{err.read().decode()}")
-        if i:  # the first run warms caches and writes bytecode
-            times.append(elapsed)
-            peak = max(peak, usage.ru_maxrss)
-    shutil.rmtree(scratch, ignore_errors=True)
-    return Row(
-        name, statistics.median(times), [round(t, 4) for t in times], round(peak / 1024, 1), note
-    )
+    try:
+        warm = [_run_once(name, argv, cwd, scratch)[0] for name, argv, cwd in jobs]
+        rounds = min(4 * repeat, max(repeat, math.ceil(min_seconds / max(min(warm), 1e-3))))
+        times: list[list[float]] = [[] for _ in jobs]
+        peaks = [0] * len(jobs)
+        for _ in range(rounds):
+            for i, (name, argv, cwd) in enumerate(jobs):
+                elapsed, rss = _run_once(name, argv, cwd, scratch)
+                times[i].append(elapsed)
+                peaks[i] = max(peaks[i], rss)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [
+        Row(name, statistics.median(t), [round(x, 4) for x in t], round(peak / 1024, 1))
+        for (name, _, _), t, peak in zip(jobs, times, peaks, strict=True)
+    ]
+
+
+def measure(name: str, argv: list[str], repeat: int, cwd: Path) -> Row:
+    """Run argv `repeat` times (or more, if it is quick) after one warm-up."""
+    return measure_together([(name, argv, cwd)], repeat)[0]
 
 
 def build_steps(bank: Path, out: Path) -> list[dict[str, Any]]:
@@ -199,8 +226,13 @@ def main() -> None:
         out = tmp / "out"
         r = args.repeat
 
-        typer_row = measure("python -c 'import typer'", [py, "-c", "import typer"], r, tmp)
-        version_row = measure("kzquiz --version", [*kz, "--version"], r, tmp)
+        typer_row, version_row = measure_together(
+            [
+                ("python -c 'import typer'", [py, "-c", "import typer"], tmp),
+                ("kzquiz --version", [*kz, "--version"], tmp),
+            ],
+            r,
+        )
         rows += [typer_row, version_row]
         rows.append(
             measure(
@@ -215,12 +247,18 @@ def main() -> None:
         )
         rows.append(shipped_build)
         growth: dict[str, dict[int, Row]] = {"check": {}, "anki": {}, "worksheet": {}}
+        floor: Row | None = None
         for n in sizes:
             bank = str(banks[n])
             growth["check"][n] = measure(f"kzquiz check ({n:,})", [*kz, "check", bank], r, tmp)
-            growth["anki"][n] = measure(
-                f"kzquiz anki ({n:,})", [*kz, "anki", bank, "-o", str(out / f"anki-{n}")], r, tmp
-            )
+            anki_jobs = [
+                (f"kzquiz anki ({n:,})", [*kz, "anki", bank, "-o", str(out / f"anki-{n}")], tmp)
+            ]
+            if n == big:  # the floor takes turns with the deck it is compared with
+                floor_argv = [py, str(HERE / "floor_anki.py"), bank, str(out / "floor.apkg")]
+                anki_jobs.append((f"floor: yaml-rs + bare genanki ({n:,})", floor_argv, tmp))
+            growth["anki"][n], *floors = measure_together(anki_jobs, r)
+            floor = floors[0] if floors else floor
             growth["worksheet"][n] = measure(
                 f"kzquiz worksheet ({n:,})",
                 [*kz, "worksheet", bank, "-o", str(out / f"ws-{n}"), "--seed", "1"],
@@ -228,12 +266,7 @@ def main() -> None:
                 tmp,
             )
             rows += [growth[c][n] for c in growth]
-        floor = measure(
-            f"floor: yaml-rs + bare genanki ({big:,})",
-            [py, str(HERE / "floor_anki.py"), str(banks[big]), str(out / "floor.apkg")],
-            r,
-            tmp,
-        )
+        assert floor is not None
         rows.append(floor)
         build_big = measure(
             f"kzquiz build ({big:,}, every format)",
@@ -274,9 +307,12 @@ def main() -> None:
             for name, value, limit, unit in limits
         ]
     width = max(len(row.name) for row in rows)
-    print(f"{'command':<{width}}  {'median s':>9}  {'max RSS MB':>10}")
+    print(f"{'command':<{width}}  {'median s':>9}  {'min s':>7}  {'max RSS MB':>10}")
     for row in rows:
-        print(f"{row.name:<{width}}  {row.seconds:>9.3f}  {row.max_rss_mb:>10.1f}")
+        print(
+            f"{row.name:<{width}}  {row.seconds:>9.3f}  {min(row.runs):>7.3f}"
+            f"  {row.max_rss_mb:>10.1f}"
+        )
     print()
     for name, value in ratios.items():
         print(f"{name:<{width}}  {value:>9.2f}x")
