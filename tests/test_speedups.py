@@ -100,6 +100,20 @@ def test_normalise_folds_as_the_translate_table_did(text: str) -> None:
     assert source.normalise(text) == old
 
 
+def test_located_quotes_are_remembered_not_changed() -> None:
+    text = ARTICLE.read_text(encoding="utf-8")
+    fresh = source.SourceText.parse(text)
+    quotes = [p[10:60] for p in fresh.paragraphs] + ["not in the article", "", "  "]
+    first = [fresh.locate(q) for q in quotes]
+    again = [fresh.locate(q) for q in reversed(quotes)][::-1]
+    expected = [source.SourceText.parse(text).locate(q) for q in quotes]  # a cold cache each
+    assert first == again == expected
+    assert first[: len(fresh.paragraphs)] == [
+        fresh.paragraphs.index(p) + 1 for p in fresh.paragraphs
+    ]
+    assert first[-3:] == [None, None, None]
+
+
 # ---------------------------------------------------------------------------- Anki fields
 
 _OLD_ANKI = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;"})

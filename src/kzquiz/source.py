@@ -72,6 +72,8 @@ class SourceText:
     headings: dict[int, str] = field(default_factory=dict)
     _haystack: str = field(default="", repr=False)
     _starts: list[int] = field(default_factory=list, repr=False)
+    # Quotes already looked up: a big bank about one article quotes the same sentences often.
+    _located: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = [normalise(p) for p in self.paragraphs]
@@ -98,10 +100,10 @@ class SourceText:
 
     def locate(self, quote: str) -> int | None:
         """Return the 1-based number of the paragraph containing the quote, or None."""
+        if quote in self._located:
+            return self._located[quote]
         needle = normalise(quote)
-        if not needle:
-            return None
-        at = self._haystack.find(needle)
-        if at < 0:
-            return None
-        return bisect.bisect_right(self._starts, at)
+        at = self._haystack.find(needle) if needle else -1
+        found = bisect.bisect_right(self._starts, at) if at >= 0 else None
+        self._located[quote] = found
+        return found
