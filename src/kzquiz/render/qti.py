@@ -29,7 +29,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from kzquiz.loader import LoadedBank
@@ -339,7 +339,13 @@ def _item(loaded: LoadedBank, q: Question, text: _Text) -> ET.Element:
 
 def _assessment(
     loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text
-) -> ET.Element:
+) -> Iterator[bytes]:
+    """The assessment XML in pieces, serialised one item at a time.
+
+    Building one tree of every item and indenting it held the whole quiz in memory several
+    times over (300 MB for 10,000 questions); items are made and written one by one into
+    the zip instead, with exactly the bytes the whole-tree serialisation gave.
+    """
     root = ET.Element(
         "questestinterop",
         {
@@ -352,10 +358,22 @@ def _assessment(
     meta = _sub(assessment, "qtimetadata")
     _field(meta, "cc_maxattempts", "1")
     section = _sub(assessment, "section", ident="root_section")
-    for q in questions:
-        section.append(_item(loaded, q, text))
+    if not questions:
+        yield _xml(root)
+        return
+    _sub(section, _ITEMS_MARK)
+    ET.indent(root, "  ")
+    before, after = ET.tostring(root, encoding="unicode").split(f"<{_ITEMS_MARK} />")
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n{before}'.encode()
+    for i, q in enumerate(questions):
+        item = _item(loaded, q, text)
+        ET.indent(item, "  ", level=3)  # questestinterop > assessment > section > item
+        yield ("\n      " if i else "").encode() + ET.tostring(item, encoding="unicode").encode()
     text.q = None
-    return root
+    yield f"{after}\n".encode()
+
+
+_ITEMS_MARK = "kzquiz-items"
 
 
 def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text) -> ET.Element:
@@ -498,8 +516,14 @@ def _xml(root: ET.Element) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'.encode()
 
 
-def _zip(files: dict[str, bytes], date_time: tuple[int, int, int, int, int, int]) -> bytes:
-    """A zip whose bytes depend only on the files and the date: sorted, fixed metadata."""
+def _zip(
+    files: Mapping[str, bytes | Iterable[bytes]], date_time: tuple[int, int, int, int, int, int]
+) -> bytes:
+    """A zip whose bytes depend only on the files and the date: sorted, fixed metadata.
+
+    A file may be given as pieces, which are compressed as they come (zlib's output does not
+    depend on how its input is split).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name in sorted(files):
@@ -511,7 +535,14 @@ def _zip(files: dict[str, bytes], date_time: tuple[int, int, int, int, int, int]
             else:
                 info.external_attr = 0o100644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, files[name], compresslevel=6)
+            content = files[name]
+            if isinstance(content, bytes):
+                zf.writestr(info, content, compresslevel=6)
+                continue
+            # (zf.open uses zlib's default level, which is 6, the level writestr is given)
+            with zf.open(info, "w") as member:
+                for piece in content:
+                    member.write(piece)
     return buffer.getvalue()
 
 
@@ -523,12 +554,12 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
     # The zip's dates and the manifest's date: SOURCE_DATE_EPOCH's day, else a fixed date,
     # so an unchanged bank rebuilt on another day gives the same bytes.
     year, month, mday = time.gmtime(archive_time())[:3]
-    files = {
+    files: dict[str, bytes | Iterable[bytes]] = {
         "imsmanifest.xml": _xml(
             _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text)
         ),
         "non_cc_assessments/": b"",
         f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
-        f"{ident}/{ident}.xml": _xml(_assessment(loaded, questions, ident, text)),
+        f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
     }
     return _zip(files, (year, month, mday, 0, 0, 0)), notes.items
