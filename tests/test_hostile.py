@@ -348,3 +348,14 @@ def test_source_path_may_not_escape(
         1,
         f"bank.yaml:8:11: bank.source.text: {message}",
     )
+
+
+def test_each_problem_stays_on_one_line(bank_dir: Path) -> None:
+    # A key holding line breaks and control characters is quoted back escaped.
+    (bank_dir / "bank.yaml").write_text('"\\x1e\\r\\n\\u2028key": 1\n', encoding="utf-8")
+    result = run_cli(bank_dir, "check", "bank.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "bank.yaml:1:1: unknown field '\\x1e\\r\\n\\u2028key'; remove it or fix its name"
+    )
+    assert all(line.startswith("bank.yaml:1:1: ") for line in result.stderr.splitlines())

@@ -5,7 +5,16 @@ No Typer here: the library never exits and never prints.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# A problem is one line: bank text quoted in a message (a key, a value) may hold newlines
+# or other control characters, which are shown escaped instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -19,12 +28,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        loc = self.file
+        where, message = _one_line(self.where), _one_line(self.message)
+        loc = _one_line(self.file)
         if self.line is not None:
             loc += f":{self.line}"
             if self.col is not None:
                 loc += f":{self.col}"
-        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+        return f"{loc}: {where}: {message}" if where else f"{loc}: {message}"
 
 
 class KzquizError(Exception):
