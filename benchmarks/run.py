@@ -201,7 +201,21 @@ def profile_build(bank: Path, out: Path, top: int = 12) -> str:
     profiler.disable()
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(top)
-    return stream.getvalue()
+    return short_paths(stream.getvalue())
+
+
+def short_paths(text: str) -> str:
+    """File names relative to the project or the Python library: no machine's paths in results."""
+    import sysconfig
+
+    prefixes = sorted(
+        {str(ROOT) + os.sep, *(p + os.sep for p in sysconfig.get_paths().values() if p)},
+        key=len,
+        reverse=True,
+    )
+    for prefix in prefixes:
+        text = text.replace(prefix, "")
+    return text
 
 
 def main() -> None:
