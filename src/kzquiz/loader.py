@@ -513,7 +513,8 @@ class _Locator:
                     self._root = None
         return self._root if isinstance(self._root, yaml.Node) else None
 
-    def _mark(self, path: _Path) -> tuple[int | None, int | None]:
+    def _walk(self, path: _Path) -> tuple[Any, Any]:
+        """The deepest node on `path` that exists, and its start mark (None, None: no tree)."""
         import yaml
 
         node = self._compose()
@@ -541,7 +542,11 @@ class _Locator:
                 continue
             else:
                 break
-        return mark.line + 1, mark.column + 1
+        return node, mark
+
+    def _mark(self, path: _Path) -> tuple[int | None, int | None]:
+        _, mark = self._walk(path)
+        return (None, None) if mark is None else (mark.line + 1, mark.column + 1)
 
     def problem(self, path: _Path, message: str) -> Problem:
         """A Problem for `path`, described as the teacher sees it."""
@@ -559,29 +564,17 @@ class _Locator:
         return Problem(self.name, line, col, where, message)
 
     def _key_mark(self, path: _Path) -> tuple[int | None, int | None]:
+        """Where the last key of `path` is written (for unknown fields), else its parent."""
         import yaml
 
-        parent = self._compose()
-        if parent is None:
+        parent, mark = self._walk(path[:-1])
+        if mark is None:
             return None, None
-        line, col = self._mark(path[:-1])
-        node = parent
-        for part in path[:-1]:
-            if isinstance(node, yaml.MappingNode):
-                node = next(
-                    (v for k, v in node.value if getattr(k, "value", None) == str(part)), node
-                )
-            elif (
-                isinstance(node, yaml.SequenceNode)
-                and isinstance(part, int)
-                and part < len(node.value)
-            ):
-                node = node.value[part]
-        if isinstance(node, yaml.MappingNode):
-            for key, _ in node.value:
+        if isinstance(parent, yaml.MappingNode):
+            for key, _ in parent.value:
                 if getattr(key, "value", None) == str(path[-1]):
                     return key.start_mark.line + 1, key.start_mark.column + 1
-        return line, col
+        return mark.line + 1, mark.column + 1
 
     def _where(self, path: _Path) -> str:
         if len(path) >= 2 and path[0] == "questions" and isinstance(path[1], int):
