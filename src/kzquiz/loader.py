@@ -503,14 +503,12 @@ class _Locator:
         import yaml
 
         if self._root is False:
-            if self.data is not None and _depth(self.data) > MAX_DEPTH:
+            # (too-deep documents never get here: _load_bank refuses them first)
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            try:
+                self._root = yaml.compose(self.text, Loader=loader)
+            except (yaml.YAMLError, RecursionError, ValueError):
                 self._root = None
-            else:
-                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-                try:
-                    self._root = yaml.compose(self.text, Loader=loader)
-                except (yaml.YAMLError, RecursionError, ValueError):
-                    self._root = None
         return self._root if isinstance(self._root, yaml.Node) else None
 
     def _walk(self, path: _Path) -> tuple[Any, Any]:
