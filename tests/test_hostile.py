@@ -229,7 +229,7 @@ def test_empty_file_folder_and_unreadable_file(
         raise PermissionError(13, "Permission denied")
 
     # Root can read a chmod-000 file, so simulate the refusal the OS gives everyone else.
-    monkeypatch.setattr("kzquiz.loader.open", refuse, raising=False)
+    monkeypatch.setattr("kzquiz.read.open", refuse, raising=False)
     result = run_cli(bank_dir, "check", "locked.yaml")
     assert (result.exit_code, result.stderr.strip()) == (
         1,
@@ -257,7 +257,7 @@ def test_billion_laughs_is_refused_without_memory_blowup(bank_dir: Path) -> None
 
 
 def test_bank_over_the_size_limit_is_refused(bank_dir: Path) -> None:
-    from kzquiz.loader import MAX_BANK_BYTES
+    from kzquiz.read import MAX_BANK_BYTES
 
     with open(bank_dir / "big.yaml", "wb") as fh:
         fh.write(b"# padding\n" * (MAX_BANK_BYTES // 10 + 1))

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from conftest import ARTICLE, MINI_BANK, BankFactory
-from kzquiz import loader, source
+from kzquiz import read, source
 from kzquiz.loader import load_bank
 from kzquiz.render import anki
 
@@ -58,7 +58,7 @@ _OLD_TAG_HINT = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
 @given(text=texts)
 def test_tag_hint_finds_what_the_regex_found(text: str) -> None:
     note(f"hypothesis seed: {HYPOTHESIS_SEED}")
-    assert loader._may_have_tags(text) == bool(_OLD_TAG_HINT.search(text))
+    assert read.may_have_tags(text) == bool(_OLD_TAG_HINT.search(text))
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_tag_hint_finds_what_the_regex_found(text: str) -> None:
     ],
 )
 def test_tag_hint_examples(text: str, expected: bool) -> None:
-    assert loader._may_have_tags(text) is expected
+    assert read.may_have_tags(text) is expected
 
 
 def test_valid_bank_loads_without_pyyaml(mini_bank: Path) -> None:

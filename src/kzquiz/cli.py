@@ -89,13 +89,30 @@ def _root(
     """
 
 
-def load(bank: Path | None) -> Any:
-    """Find and load the bank, printing its warnings."""
-    from kzquiz.loader import find_bank, load_bank
+def start_reading(bank: Path | None) -> Any:
+    """Find the bank and start reading and parsing it in the background.
 
-    loaded = load_bank(find_bank(bank))
-    # The bank stays alive until the command ends: move it out of the cyclic collector's
-    # sight, so later collections don't rescan hundreds of thousands of objects for nothing.
+    Call it before importing the heavy modules a command needs: the parse runs meanwhile
+    (see kzquiz.read), and load() collects it.
+    """
+    from kzquiz.read import BankReading, find_bank
+
+    # The bank's objects live until the command ends: keep the cyclic collector from
+    # rescanning them while they are built (see loader.paused_gc); load() turns it back on.
+    gc.disable()
+    return BankReading.start(find_bank(bank))
+
+
+def load(reading: Any) -> Any:
+    """Validate the bank being read, printing its warnings."""
+    from kzquiz.loader import load_bank
+
+    try:
+        loaded = load_bank(reading.path, reading=reading)
+    finally:
+        gc.enable()
+    # Move the bank out of the cyclic collector's sight for good, so later collections don't
+    # rescan hundreds of thousands of objects for nothing.
     gc.freeze()
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -139,11 +156,13 @@ def check(
 
         kzquiz check my-bank.yaml --strict
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     from rich.console import Console
 
     from kzquiz.report import summary_table
 
-    loaded = load(bank)
+    loaded = load(reading)
     Console(width=140).print(summary_table(loaded))
     if strict and loaded.warnings:
         typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
@@ -176,9 +195,11 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
 
         kzquiz build my-bank.yaml -o out/
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     from kzquiz.build import build_all, formats
 
-    loaded = load(bank)
+    loaded = load(reading)
     outputs, written = build_all(loaded, output)
     for note in outputs.notes:
         typer.echo(note)
@@ -229,13 +250,15 @@ def worksheet(
 
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     import random
 
     from kzquiz.output import write_files
     from kzquiz.render.worksheet import WorksheetOptions, render_worksheets
     from kzquiz.select import select
 
-    loaded = load(bank)
+    loaded = load(reading)
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
         typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)")
@@ -274,10 +297,12 @@ def anki(
 
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     from kzquiz.output import write_files
     from kzquiz.render.anki import render_outputs
 
-    loaded = load(bank)
+    loaded = load(reading)
     outputs = render_outputs(loaded, output, selection(topic, tag, None, difficulty))
     for note in outputs.notes:
         typer.echo(note)
@@ -310,13 +335,15 @@ def selfcheck(
 
         kzquiz selfcheck my-bank.yaml --difficulty 1-2 -n 20 --seed 7
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     import random
 
     from kzquiz.output import write_file
     from kzquiz.render.selfcheck import DEFAULT_SEED, file_name, render_page
     from kzquiz.select import select
 
-    loaded = load(bank)
+    loaded = load(reading)
     rng = random.Random(DEFAULT_SEED if seed is None else seed)
     questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
     page = render_page(loaded, questions, seed=seed)
@@ -352,11 +379,13 @@ def practice(
 
         kzquiz practice --missed
     """
+    # The bank is parsed in the background while the imports below run.
+    reading = start_reading(bank)
     import random
 
     from kzquiz.practice import choose, console_for, prepare, run, safe_save, stdin_reader
 
-    loaded = load(bank)
+    loaded = load(reading)
     rng = random.Random(seed)
     questions = choose(
         loaded, selection(topic, tag, type_, difficulty, count), rng, missed_only=missed
@@ -432,7 +461,8 @@ def export(
         raise UsageError(f"{format_name} is a zip file; give -o a file name, not -")
     if output is not None and not to_stdout and output.is_dir():
         raise UsageError(f"{output}: is a folder; give -o a file name")
-    loaded = load(bank)
+    reading = start_reading(bank)
+    loaded = load(reading)
     if count is not None and seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
         typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)", err=True)

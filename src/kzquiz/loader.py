@@ -1,8 +1,8 @@
 """YAML file -> validated Bank, collecting every problem with file:line:col before failing.
 
 Parsing speed matters (a district bank has tens of thousands of questions), so the happy
-path parses with yaml-rs (Rust, safe, refuses duplicate keys and alias bombs) and keeps no
-positions. Only when there is something to report is the text composed again with PyYAML's
+path parses with yaml-rs (Rust, safe, refuses duplicate keys and alias bombs; see read.py)
+and keeps no positions. Only when there is something to report is the text composed again with PyYAML's
 safe composer, whose nodes carry line/column marks, to point at each problem.
 """
 
@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import yaml_rs
 
 from kzquiz.errors import BankError, Problem
 from kzquiz.model import ID_PATTERN, MAX_TEXT, QUESTION_TYPES, TEXT_PATTERN, Bank, Question
+from kzquiz.read import BankReading, read_text
 from kzquiz.source import SourceText
 from kzquiz.validate import check_answers, check_identity, check_warnings, suggest
 
@@ -31,15 +31,8 @@ if TYPE_CHECKING:
     # and a valid bank need not pay for its import.
     import yaml
 
-MAX_BANK_BYTES = 64 * 1024 * 1024  # a 50,000-question bank is ~25 MB
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64  # a valid bank nests 6 levels deep
-# Aliases are rare in banks; a few are fine, a "billion laughs" is refused in milliseconds.
-_ALIAS_LIMITS = yaml_rs.AliasLimits(
-    max_total_replayed_events=200_000,
-    max_alias_expansions_per_anchor=1_000,
-    max_replay_stack_depth=16,
-)
 _FIELD_NAMES = sorted(
     {
         "id",
@@ -98,22 +91,6 @@ class LoadedBank:
         return self.bank.bank.title
 
 
-def bundled_bank() -> Path | None:
-    """The bank shipped inside the installed package, if any."""
-    candidate = resources.files("kzquiz") / "data" / "questions.yaml"
-    return Path(str(candidate)) if candidate.is_file() else None
-
-
-def find_bank(arg: Path | None) -> Path:
-    """The bank to use: the argument, else ./questions.yaml, else the bundled bank."""
-    if arg is not None:
-        return arg
-    local = Path("questions.yaml")
-    if local.exists():
-        return local
-    return bundled_bank() or local
-
-
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a step builds many objects that stay alive.
@@ -132,16 +109,26 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def load_bank(path: Path, *, display: str | None = None) -> LoadedBank:
-    """Read, parse and validate a bank; raise BankError listing every problem."""
+def load_bank(
+    path: Path, *, display: str | None = None, reading: BankReading | None = None
+) -> LoadedBank:
+    """Read, parse and validate a bank; raise BankError listing every problem.
+
+    `reading` is the same file already being read (BankReading.start), else it is read now.
+    """
     with paused_gc():
-        return _load_bank(path, display)
+        return _load_bank(reading or BankReading.now(path, display))
 
 
-def _load_bank(path: Path, display: str | None) -> LoadedBank:
-    name = display or str(path)
-    text = _read_text(path, name, MAX_BANK_BYTES, "bank")
-    data = _parse(text, name)
+def _load_bank(reading: BankReading) -> LoadedBank:
+    path, name = reading.path, reading.name
+    text = reading.text()
+    try:
+        data = reading.data()
+    except yaml_rs.YAMLDecodeError as exc:
+        raise BankError(_yaml_problems(text, name, str(exc))) from None
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        raise BankError([Problem(name, 1, 1, "", f"YAML cannot be read: {exc}")]) from None
     loc = _Locator(text, name, data)
     if not isinstance(data, dict):
         raise BankError([Problem(name, 1, 1, "", _not_a_mapping(data))])
@@ -188,110 +175,7 @@ def _order(p: Problem) -> tuple[int, int]:
     return (p.line or 0, p.col or 0)
 
 
-def _read_text(path: Path, name: str, limit: int, what: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(limit + 1)
-    except IsADirectoryError:
-        raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: it is a folder, not a file")]
-        ) from None
-    except FileNotFoundError:
-        raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: no such file")]
-        ) from None
-    except OSError as exc:
-        raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: {exc.strerror or exc}")]
-        ) from None
-    if len(raw) > limit:
-        raise BankError(
-            [
-                Problem(
-                    name,
-                    None,
-                    None,
-                    "",
-                    f"the {what} is larger than {limit // (1024 * 1024)} MiB; split it or trim it",
-                )
-            ]
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise BankError(
-            [
-                Problem(
-                    name,
-                    line,
-                    col,
-                    "",
-                    f"the {what} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                )
-            ]
-        ) from None
-
-
 _YAML_AT = re.compile(r"line (\d+), column (\d+)")
-
-
-_PLAIN_TAGS = {"str", "int", "float", "bool", "null", "seq", "map"}
-
-
-def _may_have_tags(text: str) -> bool:
-    """Whether a "!" stands where a YAML tag could start: first in a line, or after a space,
-    `[`, `{` or `,`. Quoted text may match too; then the scanner decides."""
-    # str.find hops from one "!" to the next (a bank has few); a regex for the same thing
-    # tries every position of a 5 MB bank and costs a sixth of a second.
-    at = text.find("!")
-    while at >= 0:
-        if at == 0 or text[at - 1].isspace() or text[at - 1] in "[{,":
-            return True
-        at = text.find("!", at + 1)
-    return False
-
-
-def _refuse_tags(text: str, name: str) -> None:
-    """Refuse every YAML tag but the plain core ones: a bank is data, never objects."""
-    if not _may_have_tags(text):
-        return
-    import yaml  # PyYAML only when there is something to look at (saves its import)
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    problems = []
-    try:
-        for token in yaml.scan(text, Loader=loader):
-            if isinstance(token, yaml.TagToken):
-                handle, suffix = token.value
-                if handle == "!!" and suffix in _PLAIN_TAGS:
-                    continue
-                tag = f"{handle or ''}{suffix}"
-                m = token.start_mark
-                problems.append(
-                    Problem(
-                        name,
-                        m.line + 1,
-                        m.column + 1,
-                        "",
-                        f"YAML tag {tag} is refused: a bank is plain data (no !!python or other object tags)",
-                    )
-                )
-    except yaml.YAMLError:
-        return  # the parser reports syntax errors with their own positions
-    if problems:
-        raise BankError(problems)
-
-
-def _parse(text: str, name: str) -> Any:
-    _refuse_tags(text, name)
-    try:
-        return yaml_rs.loads(text, parse_datetime=False, alias_limits=_ALIAS_LIMITS)
-    except yaml_rs.YAMLDecodeError as exc:
-        raise BankError(_yaml_problems(text, name, str(exc))) from None
-    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
-        raise BankError([Problem(name, 1, 1, "", f"YAML cannot be read: {exc}")]) from None
 
 
 def _line_of(text: str, needle: str) -> tuple[int, int]:
@@ -483,7 +367,7 @@ def _load_source(
             )
         ]
     try:
-        text = _read_text(target, rel, MAX_SOURCE_BYTES, "source text")
+        text = read_text(target, rel, MAX_SOURCE_BYTES, "source text")
     except BankError as exc:
         return None, [loc.problem(at, p.message + f" ({rel})") for p in exc.problems]
     parsed = SourceText.parse(text)
