@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from kzquiz.cli import app
+from kzquiz.model import QUESTION_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = (ROOT / "tests" / "banks" / "valid.yaml").read_text(encoding="utf-8")
@@ -271,9 +273,18 @@ def test_valid_bank_passes_with_summary(in_bank_dir: Path) -> None:
     result = run("check", "bank.yaml")
     assert result.exit_code == 0, result.output
     assert "Mini bank (mini): 8 questions" in result.stdout
-    total = next(line for line in result.stdout.splitlines() if "total" in line and "8" in line)
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("topic "))
+    assert header.split() == ["topic", *QUESTION_TYPES, "d1", "d2", "d3", "total"]
+    total = next(line for line in lines if line.startswith("total "))
     # one question of each of the eight types; difficulties 2, 4 and 2 times
-    assert [cell.strip() for cell in total.split("│")[2:-1]] == ["1"] * 8 + ["2", "4", "2", "8"]
+    assert total.split()[1:] == ["1"] * 8 + ["2", "4", "2", "8"]
+    # every row lines up with the header: the counts end where their column names end
+    rows = lines[lines.index(header) :]
+    ends = [m.end() for m in re.finditer(r"\S+", header)]
+    for row in rows:
+        if not row.startswith("-"):
+            assert [m.end() for m in re.finditer(r"\S+", row)][1:] == ends[1:], row
     assert result.stderr == ""
 
 

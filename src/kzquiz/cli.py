@@ -158,12 +158,10 @@ def check(
     """
     # The bank is parsed in the background while the imports below run.
     reading = start_reading(bank)
-    from rich.console import Console
-
     from kzquiz.report import summary_table
 
     loaded = load(reading)
-    Console(width=140).print(summary_table(loaded))
+    typer.echo(summary_table(loaded), nl=False)
     if strict and loaded.warnings:
         typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
         raise typer.Exit(1)
