@@ -43,7 +43,7 @@ def summary_table(loaded: LoadedBank) -> str:
         # The topic column is left-aligned, the counts right-aligned.
         first, *counts = cells
         return "  ".join(
-            [first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(counts, widths[1:]))]
+            [first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(counts, widths[1:], strict=True))]
         )
 
     rule = "  ".join("-" * w for w in widths)
