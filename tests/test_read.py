@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -55,4 +56,82 @@ def test_the_collector_is_on_again_after_a_failed_load(make_bank: BankFactory) -
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 1
     assert "YAML syntax error" in result.stderr
+    assert gc.isenabled()
+
+
+@pytest.fixture
+def events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What happens, in order: a reading starts; a command asks for its reading."""
+    from kzquiz import cli
+
+    seen: list[str] = []
+    start, asked = BankReading.start.__func__, cli.start_reading  # type: ignore[attr-defined]
+
+    def counting_start(cls: type[BankReading], path: Path, name: str | None = None) -> Any:
+        seen.append(f"start {path.name}")
+        return start(cls, path, name)
+
+    def counting_ask(bank: Path | None) -> Any:
+        seen.append("command asks")
+        return asked(bank)
+
+    monkeypatch.setattr(BankReading, "start", classmethod(counting_start))
+    monkeypatch.setattr(cli, "start_reading", counting_ask)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "bank.yaml"],
+        ["check", "--strict", "bank.yaml"],
+        ["anki", "bank.yaml", "-o", "out", "--topic", "un"],
+        ["worksheet", "-n", "3", "bank.yaml", "--seed", "1", "-o", "out"],
+    ],
+)
+def test_the_bank_is_read_before_typer_converts_the_options(
+    make_bank: BankFactory, events: list[str], monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(make_bank().parent)
+    result = CliRunner().invoke(app, args)
+    # One reading, begun before the command ran, and handed to it.
+    assert events == ["start bank.yaml", "command asks"], result.output
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [
+        (["check", "--help"], 0),
+        (["--version"], 0),
+        (["schema"], 0),
+        (["check", "--nope", "bank.yaml"], 2),
+        (["nosuchcommand", "bank.yaml"], 2),
+    ],
+)
+def test_nothing_is_read_ahead_for_a_command_that_will_not_read(
+    make_bank: BankFactory,
+    events: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    exit_code: int,
+) -> None:
+    monkeypatch.chdir(make_bank().parent)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == exit_code, result.output
+    assert events == []
+    assert gc.isenabled()
+
+
+def test_a_reading_begun_for_a_command_that_then_fails_is_dropped(
+    make_bank: BankFactory, events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kzquiz import cli
+
+    monkeypatch.chdir(make_bank().parent)
+    # The words parse, but Typer refuses the value: the read-ahead began and must not linger.
+    result = CliRunner().invoke(app, ["worksheet", "bank.yaml", "-n", "many"])
+    assert result.exit_code == 2
+    assert events == ["start bank.yaml"]
+    assert cli._READ_AHEAD == {}
     assert gc.isenabled()

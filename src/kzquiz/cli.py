@@ -28,6 +28,46 @@ class _Group(TyperGroup):
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 typer.echo(line, err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            # A command that stopped between start_reading() and load() (bad usage, say)
+            # leaves neither the collector off nor a reading behind for the next command
+            # run in this process.
+            _READ_AHEAD.clear()
+            gc.enable()
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        _read_ahead(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+# Banks whose reading started before their command ran: bank argument -> BankReading.
+_READ_AHEAD: dict[Path | None, Any] = {}
+
+
+def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
+    """Start reading the command's bank before Typer converts any option.
+
+    Typer converts option values with pydantic, and importing that takes a tenth of a second
+    which the background parse of a big bank can overlap. Here the group's and the command's
+    own parsers only split the words (no conversion, no callbacks); start_reading() hands
+    the reading to the command when it asks for the same bank. Anything unusual is left
+    alone for Typer to handle as always.
+    """
+    try:
+        options, words, _ = group.make_parser(ctx).parse_args(list(args))
+        command = group.get_command(ctx, words[0]) if words else None
+        if command is None or options.get("version") or options.get("help"):
+            return
+        if not any(param.name == "bank" for param in command.params):
+            return
+        sub = typer.Context(command, parent=ctx, info_name=words[0])
+        values, _, _ = command.make_parser(sub).parse_args(words[1:])
+    except Exception:  # bad usage: Typer's own parse reports it in a moment
+        return
+    if values.get("help"):
+        return
+    bank = Path(values["bank"]) if values.get("bank") else None
+    _READ_AHEAD[bank] = _begin_reading(bank)
 
 
 app = typer.Typer(
@@ -93,8 +133,13 @@ def start_reading(bank: Path | None) -> Any:
     """Find the bank and start reading and parsing it in the background.
 
     Call it before importing the heavy modules a command needs: the parse runs meanwhile
-    (see kzquiz.read), and load() collects it.
+    (see kzquiz.read), and load() collects it. Usually the reading began even earlier,
+    before Typer converted the options (see _read_ahead).
     """
+    return _READ_AHEAD.pop(bank, None) or _begin_reading(bank)
+
+
+def _begin_reading(bank: Path | None) -> Any:
     from kzquiz.read import BankReading, find_bank
 
     # The bank's objects live until the command ends: keep the cyclic collector from
