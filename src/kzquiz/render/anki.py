@@ -920,6 +920,8 @@ def _collection(
 
 
 def _zip(collection: bytes) -> bytes:
+    # Deflate level 1: a 10,000-question collection (11 MB) compresses in 80 ms instead of
+    # 215 ms at the default level 6, into a package 15% larger (1.69 MB instead of 1.46 MB).
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in (("collection.anki2", collection), ("media", b"{}")):
@@ -927,7 +929,7 @@ def _zip(collection: bytes) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 3  # ZipInfo defaults to the host OS; pin it
             entry.external_attr = 0o644 << 16
-            archive.writestr(entry, data, compresslevel=6)
+            archive.writestr(entry, data, compresslevel=1)
     return buffer.getvalue()
 
 
