@@ -30,7 +30,6 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -640,7 +639,6 @@ class DeckBuild:
 
     apkg: bytes
     lock: Lock
-    lock_json: bytes  # lock.dumps(), the state file's bytes
     notes: int
     cards: int
     new: list[str]
@@ -721,16 +719,14 @@ def build_deck(
     )
 
     chosen = {q.id for q in questions}
-    package = _package(loaded, [specs[q.id] for q in loaded.bank.questions if q.id in chosen], lock)
-    # The state file is written out while SQLite and zlib work on the package.
-    lock_json = lock.dumps()
-    apkg, cards = package.result()
+    apkg, cards = _package(
+        loaded, [specs[q.id] for q in loaded.bank.questions if q.id in chosen], lock
+    )
     selected = [qid for qid in specs if qid in chosen]
     keep = set(selected)
     return DeckBuild(
         apkg=apkg,
         lock=lock,
-        lock_json=lock_json,
         notes=len(selected),
         cards=cards,
         new=[q for q in new if q in keep],
@@ -747,12 +743,7 @@ def _hash_json(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> Future[tuple[bytes, int]]:
-    """The package and its number of cards, finished in a background thread.
-
-    The rows are built here, in Python; writing them into SQLite, VACUUM and deflating the
-    result run mostly with the GIL released, so they overlap with what the caller does next.
-    """
+def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> tuple[bytes, int]:
     info = loaded.bank.bank
     description = deck_description_html(
         info.title, info.source.title, info.source.date or "", info.source.url or ""
@@ -774,29 +765,12 @@ def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> Future[tu
         by_topic[spec.question.topic].append(spec)
     notes = [(topic_decks[t], group) for t, group in by_topic.items() if group]
     position = {q.id: i + 1 for i, q in enumerate(loaded.bank.questions)}
-    # Note and card ids are creation times in Anki; counting up from when the deck was first
-    # built keeps them fixed from build to build. (genanki's part of the collection takes no
-    # ids: its decks carry no notes.)
-    ids = itertools.count(lock.created * 1000)
-    note_rows, card_rows = _note_rows(loaded.id, notes, models, lock, position, ids)
-    decks = [top, *(deck for deck, _ in notes)]
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kzquiz-apkg")
-    try:
-        return pool.submit(_write_package, decks, lock.created, note_rows, card_rows)
-    finally:
-        pool.shutdown(wait=False)  # the task still runs to the end; no new ones are taken
-
-
-def _write_package(
-    decks: list[genanki.Deck], created: int, note_rows: list[_NoteRow], card_rows: list[_CardRow]
-) -> tuple[bytes, int]:
-    try:
-        collection = _collection(decks, note_rows, card_rows, created)
-    except OSError as exc:  # the scratch file lives in the temp folder, which may be full
-        raise OutputError(
-            f"cannot write the Anki collection in the temp folder: {exc.strerror or exc}"
-        ) from None
-    return _zip(collection), len(card_rows)
+    collection, cards = _collection(
+        [top, *(deck for deck, _ in notes)],
+        lambda ids: _note_rows(loaded.id, notes, models, lock, position, ids),
+        lock.created,
+    )
+    return _zip(collection), cards
 
 
 _NoteRow = tuple[int, str, int, int, int, str, str, str, int, int, str]
@@ -914,14 +888,16 @@ def _note_rows(
 
 def _collection(
     decks: list[genanki.Deck],
-    note_rows: list[_NoteRow],
-    card_rows: list[_CardRow],
+    rows: Callable[[Iterator[int]], tuple[list[_NoteRow], list[_CardRow]]],
     created: int,
-) -> bytes:
+) -> tuple[bytes, int]:
     with tempfile.TemporaryDirectory(prefix="kzquiz-anki-") as tmp:
         path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(path)
         try:
+            # Note and card ids are creation times in Anki; counting up from when the deck
+            # was first built keeps them fixed from build to build.
+            ids = itertools.count(created * 1000)
             # The file is a scratch copy read back once: no journal on disk, no fsync, a page
             # cache that holds a big deck and VACUUM's copy in memory. (These change how
             # SQLite works, not what ends up in the file; tests check the bytes.)
@@ -932,14 +908,15 @@ def _collection(
             cursor = conn.cursor()
             # genanki writes the schema, the collection and the decks and note types (the
             # decks carry no genanki notes); the notes and cards follow in one batch each.
-            genanki.Package(decks).write_to_db(cursor, created, itertools.count(created * 1000))
+            genanki.Package(decks).write_to_db(cursor, created, ids)
+            note_rows, card_rows = rows(ids)
             cursor.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", note_rows)
             cursor.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", card_rows)
             conn.commit()
             conn.execute("VACUUM")
         finally:
             conn.close()
-        return path.read_bytes()
+        return path.read_bytes(), len(card_rows)
 
 
 def _zip(collection: bytes) -> bytes:
@@ -973,6 +950,7 @@ def render_outputs(
         previous = read_lock(out_dir / lock_name(loaded.id), loaded.id)
         questions = select(loaded, selection or Selection())
         built = build_deck(loaded, questions, previous)
+        lock_bytes = built.lock.dumps()
     name = apkg_name(loaded.id)
     notes = [
         f"anki: {name}: {built.notes} notes, {built.cards} cards"
@@ -996,7 +974,7 @@ def render_outputs(
             + ", ".join(built.removed)
         )
         notes.append(f"anki:   search in Anki: {anki_search(list(built.removed))}")
-    return Outputs(files={name: built.apkg, lock_name(loaded.id): built.lock_json}, notes=notes)
+    return Outputs(files={name: built.apkg, lock_name(loaded.id): lock_bytes}, notes=notes)
 
 
 def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
