@@ -835,3 +835,19 @@ def test_night_mode_and_phone_width(rendered: Any, driver: Any, qid: str) -> Non
         driver.get(rendered(qid, side))
         width = driver.execute_script("return window.innerWidth")
         assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+
+
+def test_a_failure_while_writing_the_collection_is_a_clear_error(
+    mini_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kzanki, "_write_collection", full_disk)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["anki", str(mini_bank), "-o", str(out)])
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        "cannot write the Anki collection in the temp folder: No space left on device",
+    )
+    assert not out.exists() or list(out.iterdir()) == []

@@ -891,6 +891,19 @@ def _collection(
     rows: Callable[[Iterator[int]], tuple[list[_NoteRow], list[_CardRow]]],
     created: int,
 ) -> tuple[bytes, int]:
+    try:
+        return _write_collection(decks, rows, created)
+    except OSError as exc:  # the scratch file lives in the temp folder, which may be full
+        raise OutputError(
+            f"cannot write the Anki collection in the temp folder: {exc.strerror or exc}"
+        ) from None
+
+
+def _write_collection(
+    decks: list[genanki.Deck],
+    rows: Callable[[Iterator[int]], tuple[list[_NoteRow], list[_CardRow]]],
+    created: int,
+) -> tuple[bytes, int]:
     with tempfile.TemporaryDirectory(prefix="kzquiz-anki-") as tmp:
         path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(path)
