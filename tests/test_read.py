@@ -135,3 +135,10 @@ def test_a_reading_begun_for_a_command_that_then_fails_is_dropped(
     assert events == ["start bank.yaml"]
     assert cli._READ_AHEAD == {}
     assert gc.isenabled()
+
+
+def test_the_reading_lets_go_of_the_raw_data_once_loaded(make_bank: BankFactory) -> None:
+    reading = BankReading.start(make_bank())
+    load_bank(reading.path, reading=reading)
+    # The command keeps its reading object while it renders; the raw YAML must not stay.
+    assert (reading._text, reading._data) == (None, None)

@@ -129,6 +129,7 @@ def _load_bank(reading: BankReading) -> LoadedBank:
         raise BankError(_yaml_problems(text, name, str(exc))) from None
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
         raise BankError([Problem(name, 1, 1, "", f"YAML cannot be read: {exc}")]) from None
+    reading.release()
     loc = _Locator(text, name, data)
     if not isinstance(data, dict):
         raise BankError([Problem(name, 1, 1, "", _not_a_mapping(data))])

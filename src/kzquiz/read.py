@@ -198,3 +198,11 @@ class BankReading:
         if self._error is not None:
             raise self._error
         return self._data
+
+    def release(self) -> None:
+        """Forget the text and the data, once the loader has them.
+
+        A command keeps its reading until it ends; the raw data of a big bank (30 MB for
+        10,000 questions) must not stay alive beside the validated bank while it renders.
+        """
+        self._text = self._data = None
