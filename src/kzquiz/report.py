@@ -15,11 +15,17 @@ def summary_table(loaded: LoadedBank) -> str:
     nothing to print (a rich table took a tenth of a second to import and lay out).
     """
     questions = loaded.bank.questions
-    by_topic_type: Counter[tuple[str, str]] = Counter((q.topic, str(q.type)) for q in questions)
-    by_topic_diff = Counter((q.topic, q.difficulty) for q in questions)
-    by_topic = Counter(q.topic for q in questions)
-    by_type: Counter[str] = Counter(str(q.type) for q in questions)
-    by_diff = Counter(q.difficulty for q in questions)
+    # Two counts per question; the totals are sums of these (a bank can be 100,000 long).
+    by_topic_type: Counter[tuple[str, str]] = Counter((q.topic, q.type) for q in questions)
+    by_topic_diff: Counter[tuple[str, int]] = Counter((q.topic, q.difficulty) for q in questions)
+    by_topic: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    for (topic, type_), n in by_topic_type.items():
+        by_topic[topic] += n
+        by_type[type_] += n
+    by_diff: Counter[int] = Counter()
+    for (_, difficulty), n in by_topic_diff.items():
+        by_diff[difficulty] += n
 
     header = ["topic", *QUESTION_TYPES, "d1", "d2", "d3", "total"]
     rows = [
