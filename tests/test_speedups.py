@@ -7,6 +7,7 @@ generated text full of the characters that matter, and on whole decks byte for b
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import itertools
@@ -16,6 +17,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from markupsafe import escape
 from conftest import ARTICLE, MINI_BANK, BankFactory
 from kzquiz import read, source
 from kzquiz.loader import load_bank
-from kzquiz.render import anki
+from kzquiz.render import anki, qti
 
 HYPOTHESIS_SEED = int(os.environ["KZQUIZ_HYPOTHESIS_SEED"])  # chosen in conftest.py
 
@@ -295,3 +297,54 @@ def test_deck_is_byte_identical_to_genankis_own_writing(
     assert built.apkg == _genanki_package(loaded, built.lock)
     with zipfile.ZipFile(io.BytesIO(built.apkg)) as archive:
         assert archive.namelist() == ["collection.anki2", "media"]
+
+
+# ---------------------------------------------------------------------------- QTI items
+
+
+def _element_tree_text(element: ET.Element, level: int) -> str:
+    """The straightforward way: indent a copy in place, then let ElementTree serialise it."""
+    tree = copy.deepcopy(element)  # indent() changes the tree; keep the original as it was
+    ET.indent(tree, "  ", level=level)
+    return ET.tostring(tree, encoding="unicode")
+
+
+@pytest.mark.parametrize("variant", ["mini", "many-blanks", "markup"])
+def test_qti_items_are_written_as_element_tree_writes_them(
+    make_bank: BankFactory, mini_bank_data: dict[str, Any], variant: str
+) -> None:
+    data = _cloze_heavy(mini_bank_data) if variant == "many-blanks" else mini_bank_data
+    if variant == "markup":
+        for q in data["questions"]:
+            q["explanation"] += ' <b a="1">&amp; "quotes"</b>\n\n  indented\tline ]]> &#10;'
+    loaded = load_bank(make_bank(data))
+    text = qti._Text(qti.Notes(loaded, qti.FORMAT))
+    for q in loaded.bank.questions:
+        item = qti._item(loaded, q, text)
+        assert qti.indented_xml(item, level=3) == _element_tree_text(item, 3), q.id
+
+
+_tags = st.sampled_from(["item", "mattext", "a", "response_label"])
+_xml_text = st.text(
+    alphabet=st.sampled_from("&<>\"'\n\r\t ]]>x\u00e9\u2028") | st.characters(codec="utf-8"),
+    max_size=12,
+).map(lambda s: qti._NOT_XML.sub("", s))
+
+
+@st.composite
+def _trees(draw: Any, depth: int = 0) -> ET.Element:
+    attrib = draw(st.dictionaries(st.sampled_from(["ident", "title", "k"]), _xml_text, max_size=2))
+    element = ET.Element(draw(_tags), attrib)
+    element.text = draw(st.none() | _xml_text | st.sampled_from(["", " ", "\n  "]))
+    if depth < 3:
+        for child in draw(st.lists(_trees(depth + 1), max_size=3)):
+            child.tail = draw(st.none() | _xml_text | st.sampled_from(["", "\n    "]))
+            element.append(child)
+    return element
+
+
+@_property
+@given(tree=_trees(), level=st.integers(min_value=0, max_value=4))
+def test_indented_xml_matches_element_tree_on_any_plain_tree(tree: ET.Element, level: int) -> None:
+    note(f"hypothesis seed: {HYPOTHESIS_SEED}")
+    assert qti.indented_xml(tree, level) == _element_tree_text(tree, level)
