@@ -687,7 +687,13 @@ def build_deck(
         digest = spec.content_hash()
         old = old_questions.get(qid) or old_removed.get(qid)
         if old is not None and old.hash == digest:
-            stamps[qid] = QuestionStamp(hash=digest, mod=old.mod, model=old.model, deck=old.deck)
+            # The previous stamp is kept as it is (a returning removed question sheds its
+            # removal time): no new object to validate for each of 10,000 unchanged notes.
+            stamps[qid] = (
+                old
+                if type(old) is QuestionStamp
+                else QuestionStamp(hash=digest, mod=old.mod, model=old.model, deck=old.deck)
+            )
             unchanged.append(qid)
             continue
         stamps[qid] = QuestionStamp(
