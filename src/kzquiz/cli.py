@@ -1,7 +1,9 @@
 """The command line: parse options, call the library, map KzquizError to exit codes.
 
 Heavy modules (pydantic, genanki, jinja2, the renderers) are imported inside the commands
-that need them, so `kzquiz --version` costs little more than importing Typer.
+that need them, so `kzquiz --version` costs little more than importing Typer. A command's
+bank is read and parsed in a background thread from the moment the command line names it
+(see _read_ahead and kzquiz.read), while those imports run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from kzquiz.errors import KzquizError
 
 
 class _Group(TyperGroup):
-    """Turns the library's errors into a message on stderr and an exit code, never a traceback."""
+    """Turns the library's errors into a message on stderr and an exit code, never a traceback,
+    and starts reading the command's bank as soon as the command line is split."""
 
     # Typer's own Context subclasses its vendored click's; the runtime object is the same.
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
