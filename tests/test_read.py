@@ -142,3 +142,5 @@ def test_the_reading_lets_go_of_the_raw_data_once_loaded(make_bank: BankFactory)
     load_bank(reading.path, reading=reading)
     # The command keeps its reading object while it renders; the raw YAML must not stay.
     assert (reading._text, reading._data) == (None, None)
+    with pytest.raises(RuntimeError, match="loaded already"):
+        load_bank(reading.path, reading=reading)

@@ -188,8 +188,7 @@ class BankReading:
         """The bank's text; raises the BankError if the file could not be read."""
         self._wait()
         if self._text is None:
-            assert self._error is not None
-            raise self._error
+            raise self._error or RuntimeError("this reading was loaded already; read again")
         return self._text
 
     def data(self) -> Any:
@@ -197,6 +196,8 @@ class BankReading:
         self._wait()
         if self._error is not None:
             raise self._error
+        if self._text is None:
+            raise RuntimeError("this reading was loaded already; read again")
         return self._data
 
     def release(self) -> None:
