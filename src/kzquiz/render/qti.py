@@ -416,30 +416,28 @@ def _write_element(element: ET.Element, level: int, out: list[str]) -> None:
     out.append(f"</{tag}>")
 
 
-def _escape_text(text: str) -> str:
-    # ElementTree's escaping of character data, replacement by replacement.
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+# ElementTree's escaping, replacement by replacement: of character data, and of attribute
+# values (line breaks and tabs too, as character references, so that they survive
+# attribute-value normalisation).
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE_ESCAPES = (
+    *_TEXT_ESCAPES,
+    ('"', "&quot;"),
+    ("\r", "&#13;"),
+    ("\n", "&#10;"),
+    ("\t", "&#09;"),
+)
+
+
+def _escape_text(text: str, escapes: tuple[tuple[str, str], ...] = _TEXT_ESCAPES) -> str:
+    for char, reference in escapes:
+        if char in text:
+            text = text.replace(char, reference)
     return text
 
 
 def _escape_attribute(text: str) -> str:
-    # ElementTree's escaping of attribute values (line breaks and tabs as character
-    # references, so they survive attribute-value normalisation).
-    text = _escape_text(text)
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#09;")
-    return text
+    return _escape_text(text, _ATTRIBUTE_ESCAPES)
 
 
 def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text) -> ET.Element:
