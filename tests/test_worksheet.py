@@ -341,6 +341,20 @@ def test_reading_passage_has_numbered_paragraphs_and_can_be_left_out(mini_bank: 
     assert not without.find_all(cls="reading") and not without.find_all(cls="pn")
 
 
+@pytest.mark.parametrize(
+    ("flag", "shown"), [([], True), (["--reading"], True), (["--no-reading"], False)]
+)
+def test_cli_reading_flag_shows_or_leaves_out_the_passage(
+    mini_bank: Path, tmp_path: Path, flag: list[str], shown: bool
+) -> None:
+    out = tmp_path / "out"
+    result = run(str(mini_bank), *flag, "--seed", "1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    page = dom((out / "mini-worksheet-A.html").read_text(encoding="utf-8"))
+    assert bool(page.find_all(cls="reading")) is shown
+    assert bool(page.find_all(cls="pn")) is shown
+
+
 def test_key_has_answers_explanations_and_evidence_paragraphs(mini_bank: Path) -> None:
     loaded = load_bank(mini_bank)
     key = dom(render(mini_bank, versions=2)["mini-key.html"])

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from typer.core import TyperGroup
 
 from kzquiz import __version__
 from kzquiz.errors import KzquizError
+
+if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
+    from kzquiz.loader import LoadedBank
+    from kzquiz.read import BankReading
 
 
 class _Group(TyperGroup):
@@ -44,7 +48,7 @@ class _Group(TyperGroup):
 
 
 # Banks whose reading started before their command ran: bank argument -> BankReading.
-_READ_AHEAD: dict[Path | None, Any] = {}
+_READ_AHEAD: dict[Path | None, BankReading] = {}
 
 
 def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
@@ -132,7 +136,7 @@ def _root(
     """
 
 
-def start_reading(bank: Path | None) -> Any:
+def start_reading(bank: Path | None) -> BankReading:
     """Find the bank and start reading and parsing it in the background.
 
     Call it before importing the heavy modules a command needs: the parse runs meanwhile
@@ -142,7 +146,7 @@ def start_reading(bank: Path | None) -> Any:
     return _READ_AHEAD.pop(bank, None) or _begin_reading(bank)
 
 
-def _begin_reading(bank: Path | None) -> Any:
+def _begin_reading(bank: Path | None) -> BankReading:
     from kzquiz.read import BankReading, find_bank
 
     # The bank's objects live until the command ends: keep the cyclic collector from
@@ -151,7 +155,7 @@ def _begin_reading(bank: Path | None) -> Any:
     return BankReading.start(find_bank(bank))
 
 
-def load(reading: Any) -> Any:
+def load(reading: BankReading) -> LoadedBank:
     """Validate the bank being read, printing its warnings."""
     from kzquiz.loader import load_bank
 
@@ -205,10 +209,10 @@ def check(
         kzquiz check my-bank.yaml --strict
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     from kzquiz.report import summary_table
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     typer.echo(summary_table(loaded), nl=False)
     if strict and loaded.warnings:
         typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
@@ -242,10 +246,10 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
         kzquiz build my-bank.yaml -o out/
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     from kzquiz.build import build_all, formats
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     outputs, written = build_all(loaded, output)
     for note in outputs.notes:
         typer.echo(note)
@@ -297,14 +301,14 @@ def worksheet(
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     import random
 
     from kzquiz.output import write_files
     from kzquiz.render.worksheet import WorksheetOptions, render_worksheets
     from kzquiz.select import select
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
         typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)")
@@ -344,11 +348,11 @@ def anki(
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     from kzquiz.output import write_files
     from kzquiz.render.anki import render_outputs
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     outputs = render_outputs(loaded, output, selection(topic, tag, None, difficulty))
     for note in outputs.notes:
         typer.echo(note)
@@ -382,14 +386,14 @@ def selfcheck(
         kzquiz selfcheck my-bank.yaml --difficulty 1-2 -n 20 --seed 7
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     import random
 
     from kzquiz.output import write_file
     from kzquiz.render.selfcheck import DEFAULT_SEED, file_name, render_page
     from kzquiz.select import select
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     rng = random.Random(DEFAULT_SEED if seed is None else seed)
     questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
     page = render_page(loaded, questions, seed=seed)
@@ -426,12 +430,12 @@ def practice(
         kzquiz practice --missed
     """
     # The bank is parsed in the background while the imports below run.
-    reading = start_reading(bank)
+    bank_reading = start_reading(bank)
     import random
 
     from kzquiz.practice import choose, console_for, prepare, run, safe_save, stdin_reader
 
-    loaded = load(reading)
+    loaded = load(bank_reading)
     rng = random.Random(seed)
     questions = choose(
         loaded, selection(topic, tag, type_, difficulty, count), rng, missed_only=missed
@@ -507,8 +511,8 @@ def export(
         raise UsageError(f"{format_name} is a zip file; give -o a file name, not -")
     if output is not None and not to_stdout and output.is_dir():
         raise UsageError(f"{output}: is a folder; give -o a file name")
-    reading = start_reading(bank)
-    loaded = load(reading)
+    bank_reading = start_reading(bank)
+    loaded = load(bank_reading)
     if count is not None and seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
         typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)", err=True)
