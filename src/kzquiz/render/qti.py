@@ -15,8 +15,9 @@ also keeps the model answer as an exact answer), matching and ordering -> matchi
 carries its points and has the explanation and evidence as general feedback.
 
 Ids are stable: "g" + sha1 of the bank id and the question id, so a re-import can update the
-same questions. XML is built with ElementTree, so bank text is escaped by construction; the
-bank's text is plain, so it is HTML-escaped inside the HTML `mattext` as well. The zip is
+same questions. XML is built as ElementTree elements and written by `indented_xml`, which
+escapes every text and attribute, so bank text is escaped by construction; the bank's text
+is plain, so it is HTML-escaped inside the HTML `mattext` as well. The zip is
 deterministic: sorted entries, fixed compression, and the date of `archive_time()`.
 """
 
@@ -362,8 +363,7 @@ def _assessment(
         yield _xml(root)
         return
     _sub(section, _ITEMS_MARK)
-    ET.indent(root, "  ")
-    before, after = ET.tostring(root, encoding="unicode").split(f"<{_ITEMS_MARK} />")
+    before, after = indented_xml(root).split(f"<{_ITEMS_MARK} />")
     yield f'<?xml version="1.0" encoding="UTF-8"?>\n{before}'.encode()
     for i, q in enumerate(questions):
         # questestinterop > assessment > section > item
@@ -382,8 +382,9 @@ def indented_xml(element: ET.Element, level: int = 0) -> str:
     The same text, written in one pass and without changing the element: ElementTree's
     serialiser first walks the whole tree for namespaces (ours have none) and indenting is
     another walk; for the 570,000 elements of a 10,000-question quiz that was most of a
-    build's time. Elements here are plain: tags and attributes without namespaces, no
-    comments or processing instructions. Tests compare the two on every item type and on
+    build's time. It writes every file of the package. Elements here are plain: tags and
+    attribute names are plain strings (`xmlns:xsi` included, never `{namespace}name`), with
+    no comments or processing instructions. Tests compare the two on every item type and on
     text full of markup and whitespace.
     """
     out: list[str] = []
@@ -574,10 +575,7 @@ def _manifest(loaded: LoadedBank, ident: str, date: str, text: _Text) -> ET.Elem
 
 
 def _xml(root: ET.Element) -> bytes:
-    ET.indent(root, "  ")
-    # Serialised to str and encoded once: much faster than ElementTree's byte-by-byte encoder.
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'.encode()
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{indented_xml(root)}\n'.encode()
 
 
 def _zip(
