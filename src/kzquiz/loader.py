@@ -2,8 +2,8 @@
 
 Parsing speed matters (a district bank has tens of thousands of questions), so the happy
 path parses with yaml-rs (Rust, safe, refuses duplicate keys and alias bombs; see read.py)
-and keeps no positions. Only when there is something to report is the text composed again with PyYAML's
-safe composer, whose nodes carry line/column marks, to point at each problem.
+and keeps no positions. Only when there is something to report is the text composed again
+with PyYAML's safe composer, whose nodes carry line/column marks, to point at each problem.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ import pydantic
 import yaml_rs
 
 from kzquiz.errors import BankError, Problem
-from kzquiz.model import ID_PATTERN, MAX_TEXT, QUESTION_TYPES, TEXT_PATTERN, Bank, Question
+from kzquiz.model import (
+    FIELD_NAMES,
+    ID_PATTERN,
+    MAX_TEXT,
+    QUESTION_TYPES,
+    TEXT_PATTERN,
+    Bank,
+    Question,
+)
 from kzquiz.read import BankReading, read_text
 from kzquiz.source import SourceText
 from kzquiz.validate import check_answers, check_identity, check_warnings, suggest
@@ -33,39 +41,6 @@ if TYPE_CHECKING:
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64  # a valid bank nests 6 levels deep
-_FIELD_NAMES = sorted(
-    {
-        "id",
-        "type",
-        "topic",
-        "difficulty",
-        "tags",
-        "prompt",
-        "text",
-        "choices",
-        "correct",
-        "answer",
-        "answers",
-        "tolerance",
-        "range",
-        "unit",
-        "pairs",
-        "left",
-        "right",
-        "items",
-        "explanation",
-        "evidence",
-        "points",
-        "bank",
-        "topics",
-        "questions",
-        "title",
-        "language",
-        "source",
-        "date",
-        "url",
-    }
-)
 _Path = tuple[Any, ...]
 
 
@@ -273,7 +248,7 @@ def _describe(err: Any) -> str:
     if kind == "missing":
         return f"missing required field '{field_name}'"
     if kind == "extra_forbidden":
-        return f"unknown field '{field_name}'{suggest(str(last), _FIELD_NAMES)}; remove it or fix its name"
+        return f"unknown field '{field_name}'{suggest(str(last), list(FIELD_NAMES))}; remove it or fix its name"
     if kind == "union_tag_invalid":
         return f"unknown question type {ctx.get('tag')!r}{suggest(str(ctx.get('tag')), list(QUESTION_TYPES))}; use one of: {', '.join(QUESTION_TYPES)}"
     if kind == "union_tag_not_found":

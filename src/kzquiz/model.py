@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -282,6 +282,18 @@ class Bank(_Strict):
     bank: BankInfo
     topics: dict[Id, Text] = Field(min_length=1, max_length=100)
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+
+
+# Every field name a bank can use, read off the models (for "did you mean ...?" hints).
+FIELD_NAMES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            name
+            for model in (Bank, BankInfo, Source, Choice, Pair, *get_args(get_args(Question)[0]))
+            for name in model.model_fields
+        }
+    )
+)
 
 
 def format_number(x: float) -> str:
