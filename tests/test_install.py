@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _visible_paths() -> list[str]:
+    """The running interpreter's import path, less this tree: what the test venv may see."""
+    paths: list[str] = []
+    for entry in [*sys.path, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]:
+        if not entry or not os.path.isdir(entry):
+            continue
+        resolved = Path(entry).resolve()
+        # The source tree (pytest's pythonpath, an editable install's .pth) must not be seen:
+        # the test is about the installed copy.
+        if resolved == ROOT or ROOT in resolved.parents:
+            continue
+        if str(resolved) not in paths:
+            paths.append(str(resolved))
+    return paths
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new venv with kzquiz installed from a copy of the project (as a wheel, not editable)."""
+    """A new venv with kzquiz installed from a wheel built from a copy of the project."""
     base = tmp_path_factory.mktemp("install")
     project = base / "project"
     shutil.copytree(
@@ -25,22 +42,48 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ".git", "decks", "benchmarks", "tests", "*.egg-info", "__pycache__", ".*_cache"
         ),
     )
-    env_dir = base / "venv"
-    # The venv sees the already-installed dependencies, so the test needs no network;
-    # kzquiz itself is built and installed from source like any user's `pip install .`.
+    # The wheel is built by the running environment's own build backend (hatchling is a test
+    # dependency), so no network and no build isolation are needed, whatever venv runs pytest.
+    wheels = base / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], check=True
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-build-isolation",
+            "--no-deps",
+            "--wheel-dir",
+            str(wheels),
+            str(project),
+        ],
+        check=True,
+        cwd=base,
+        env=_env(),
     )
-    pip = [
-        str(env_dir / "bin" / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--no-build-isolation",
-        "--no-deps",
-    ]
-    subprocess.run([*pip, str(project)], check=True, cwd=base, env=_env())
+    (wheel,) = wheels.glob("kzquiz-*.whl")
+    env_dir = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    ).stdout.strip()
+    # The new venv sees the running environment's packages (kzquiz's dependencies, pip) after
+    # its own, so the installed wheel is what `import kzquiz` finds.
+    (Path(site_packages) / "_running_env.pth").write_text(
+        "\n".join(_visible_paths()) + "\n", encoding="utf-8"
+    )
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        cwd=base,
+        env=_env(),
+    )
     return env_dir
 
 
@@ -70,7 +113,7 @@ def test_installed_copy_is_not_the_source_tree(venv: Path, tmp_path: Path) -> No
         env=_env(),
         check=True,
     )
-    assert "site-packages" in out.stdout and str(ROOT / "src") not in out.stdout
+    assert str(venv) in out.stdout and str(ROOT / "src") not in out.stdout
 
 
 def test_check_from_the_repo_root(venv: Path) -> None:
