@@ -162,7 +162,8 @@ import importlib, json, resource, sys, time
 from pathlib import Path
 from kzquiz.build import STEPS
 from kzquiz.loader import load_bank
-from kzquiz.output import Outputs, write_files
+from kzquiz.output import write_files
+from kzquiz.render import Outputs
 def peak():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 steps = []

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.bank import LoadedBank
+from kzquiz.loader import load_bank
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXPORT_BANK = GOLDEN / "export-bank.yaml"

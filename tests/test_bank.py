@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.bank import LoadedBank
+from kzquiz.loader import load_bank
 from kzquiz.model import QUESTION_TYPES, Cloze, Multiple, Single
 
 ROOT = Path(__file__).resolve().parent.parent

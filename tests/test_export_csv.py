@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from export_helpers import check_golden, load_export_bank
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import Cloze, Matching, Multiple, Numeric, Ordering, Short, Single, TrueFalse
 from kzquiz.render.csv import COLUMNS, render_csv
 

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 
 from export_helpers import moodle_read_file
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.bank import LoadedBank
+from kzquiz.loader import load_bank
 from kzquiz.model import Choice, Pair
 from kzquiz.render.csv import render_csv
 from kzquiz.render.export_common import feedback_text

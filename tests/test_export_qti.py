@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from export_helpers import check_golden, load_export_bank
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.bank import LoadedBank
+from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching, Multiple, Numeric, Ordering, Short, Single, TrueFalse
 from kzquiz.render.export_common import feedback_text, numeric_prompt
 from kzquiz.render.qti import render_qti, stable_id

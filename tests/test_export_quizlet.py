@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from export_helpers import check_golden, load_export_bank
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.render.quizlet import cards, clean, render_quizlet
 
 

@@ -13,7 +13,8 @@ from kzquiz import build as build_module
 from kzquiz.cli import app
 from kzquiz.errors import OutputError, UsageError
 from kzquiz.loader import load_bank
-from kzquiz.output import Outputs, prepare_dir, write_files
+from kzquiz.output import prepare_dir, write_files
+from kzquiz.render import Outputs
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -15,8 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import BankFactory
+from kzquiz.bank import LoadedBank
 from kzquiz.cli import app
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.loader import load_bank
 from kzquiz.model import (
     Cloze,
     Matching,

@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 from browser import needs_webdriver, webdriver
 from conftest import BankFactory
 from grading_cases import CASES, NORMALISE_CASES, NUMBER_CASES, question
+from kzquiz.bank import LoadedBank
 from kzquiz.build import STEPS, build_all
 from kzquiz.cli import app
 from kzquiz.grading import grade
-from kzquiz.loader import LoadedBank, load_bank
+from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching, Multiple, Ordering, Short, Single, TrueFalse
 from kzquiz.render.selfcheck import decode_data, page_question, render_page, script_json
 

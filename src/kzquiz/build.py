@@ -6,8 +6,9 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from kzquiz.loader import LoadedBank
-from kzquiz.output import Outputs, write_files
+from kzquiz.bank import LoadedBank
+from kzquiz.output import write_files
+from kzquiz.render import Outputs
 
 # Each step is "module:function" with the signature (loaded, out_dir) -> Outputs. They are
 # imported only when a build runs, so `kzquiz --version` and `kzquiz check` stay light.

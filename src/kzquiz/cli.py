@@ -19,7 +19,7 @@ from kzquiz import __version__
 from kzquiz.errors import KzquizError
 
 if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
-    from kzquiz.loader import LoadedBank
+    from kzquiz.bank import LoadedBank
     from kzquiz.read import BankReading
 
 
@@ -150,7 +150,7 @@ def _begin_reading(bank: Path | None) -> BankReading:
     from kzquiz.read import BankReading, find_bank
 
     # The bank's objects live until the command ends: keep the cyclic collector from
-    # rescanning them while they are built (see loader.paused_gc); load() turns it back on.
+    # rescanning them while they are built (see speed.paused_gc); load() turns it back on.
     gc.disable()
     return BankReading.start(find_bank(bank))
 

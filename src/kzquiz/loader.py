@@ -9,17 +9,15 @@ with PyYAML's safe composer, whose nodes carry line/column marks, to point at ea
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pydantic
 import yaml_rs
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import BankError, Problem
 from kzquiz.model import (
     FIELD_NAMES,
@@ -32,6 +30,7 @@ from kzquiz.model import (
 )
 from kzquiz.read import BankReading, read_text
 from kzquiz.source import SourceText
+from kzquiz.speed import paused_gc
 from kzquiz.validate import check_answers, check_identity, check_warnings, suggest
 
 if TYPE_CHECKING:
@@ -42,46 +41,6 @@ if TYPE_CHECKING:
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64  # a valid bank nests 6 levels deep
 _Path = tuple[Any, ...]
-
-
-@dataclass
-class LoadedBank:
-    """A valid bank with its reading passage and everything the renderers need to know."""
-
-    bank: Bank
-    path: Path
-    display: str
-    source: SourceText
-    paragraph_of: dict[str, int] = field(default_factory=dict)  # question id -> evidence paragraph
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        """The bank id."""
-        return self.bank.bank.id
-
-    @property
-    def title(self) -> str:
-        """The bank title."""
-        return self.bank.bank.title
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a step builds many objects that stay alive.
-
-    Parsing, validating and rendering a big bank allocate hundreds of thousands of small
-    objects and free almost none; the collector would scan them again and again for nothing
-    (a tenth of a 10,000-question Anki build). Reference counting still frees everything as
-    usual, and the collector runs again afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_bank(

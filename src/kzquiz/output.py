@@ -11,26 +11,9 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzquiz.errors import OutputError, UsageError
-
-
-@dataclass
-class Outputs:
-    """What a renderer produced: file name -> bytes, and notes for the user."""
-
-    files: dict[str, bytes] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def update(self, other: Outputs) -> None:
-        """Merge another renderer's outputs into this one."""
-        clash = self.files.keys() & other.files.keys()
-        if clash:
-            raise OutputError(f"two outputs want the same file name: {', '.join(sorted(clash))}")
-        self.files.update(other.files)
-        self.notes.extend(other.notes)
 
 
 def prepare_dir(path: Path) -> Path:

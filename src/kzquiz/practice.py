@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import KzquizError, SelectionError
 from kzquiz.grading import Grade, grade, parse_number
-from kzquiz.loader import LoadedBank
 from kzquiz.model import (
     Cloze,
     Matching,

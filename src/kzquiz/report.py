@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import QUESTION_TYPES
 
 

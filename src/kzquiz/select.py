@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
-from kzquiz.loader import LoadedBank
 from kzquiz.model import QUESTION_TYPES, Question
 
 T = TypeVar("T")

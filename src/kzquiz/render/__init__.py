@@ -1,14 +1,33 @@
-"""Renderers: one module per output format. Each returns bytes (or Outputs) and never writes files."""
+"""Renderers: one module per output format. Each returns Outputs (bytes and notes) and never writes files."""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from kzquiz.errors import OutputError
+
 if TYPE_CHECKING:
     import jinja2
+
+
+@dataclass
+class Outputs:
+    """What a renderer produced: file name -> bytes, and notes for the user."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def update(self, other: Outputs) -> None:
+        """Merge another renderer's outputs into this one."""
+        clash = self.files.keys() & other.files.keys()
+        if clash:
+            raise OutputError(f"two outputs want the same file name: {', '.join(sorted(clash))}")
+        self.files.update(other.files)
+        self.notes.extend(other.notes)
 
 
 @lru_cache(maxsize=1)

@@ -41,8 +41,8 @@ import pydantic
 import pydantic_core
 from markupsafe import escape
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
-from kzquiz.loader import LoadedBank, paused_gc
 from kzquiz.model import (
     MAX_TEXT,
     Cloze,
@@ -56,9 +56,9 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
-from kzquiz.output import Outputs
-from kzquiz.render import build_time
+from kzquiz.render import Outputs, build_time
 from kzquiz.select import Selection, scrambled, select, shuffled
+from kzquiz.speed import paused_gc
 
 LOCK_FORMAT = 1
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

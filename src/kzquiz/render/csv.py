@@ -32,7 +32,7 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import (
     Cloze,
     Matching,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import Question
-from kzquiz.output import Outputs
+from kzquiz.render import Outputs
 
 Renderer = Callable[[LoadedBank, Sequence[Question]], tuple[bytes, list[str]]]
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import (
     Cloze,
     Matching,

@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
-from kzquiz.loader import LoadedBank
+from kzquiz.bank import LoadedBank
 from kzquiz.model import (
     Cloze,
     Matching,

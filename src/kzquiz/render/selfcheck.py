@@ -19,8 +19,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
-from kzquiz.loader import LoadedBank
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -32,8 +32,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.output import Outputs
-from kzquiz.render import env
+from kzquiz.render import Outputs, env
 from kzquiz.select import scrambled, shuffled
 
 # The seed `kzquiz build` uses, and `kzquiz selfcheck` without --seed: the same bank always

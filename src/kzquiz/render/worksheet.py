@@ -16,8 +16,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
-from kzquiz.loader import LoadedBank, paused_gc
 from kzquiz.model import (
     QUESTION_TYPES,
     Cloze,
@@ -29,8 +29,9 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.output import Outputs
+from kzquiz.render import Outputs
 from kzquiz.select import scrambled, shuffled
+from kzquiz.speed import paused_gc
 
 MAX_VERSIONS = len(string.ascii_uppercase)
 # CSS `size` values for `@page`; the keys are what --paper accepts.
