@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -12,6 +13,9 @@ from kzquiz.errors import OutputError
 
 if TYPE_CHECKING:
     import jinja2
+
+    from kzquiz.bank import LoadedBank
+    from kzquiz.model import Question
 
 
 @dataclass
@@ -28,6 +32,25 @@ class Outputs:
             raise OutputError(f"two outputs want the same file name: {', '.join(sorted(clash))}")
         self.files.update(other.files)
         self.notes.extend(other.notes)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """What a renderer is given: everything it may use, none of it a file.
+
+    `questions` is the selection, already filtered, sampled and leak-checked by the pipeline.
+    `seed` is the one seed of the run (None where the format draws nothing). `options` is the
+    format's own options object (e.g. WorksheetOptions), or None for its defaults.
+    `previous` holds the bytes of the state files the format declared (Format.state_files),
+    as the pipeline read them from the output folder; a name is absent when there was none.
+    """
+
+    loaded: LoadedBank
+    questions: Sequence[Question]
+    seed: int | None = None
+    options: object = None
+    previous: Mapping[str, bytes] = field(default_factory=dict)
+    whole_bank: bool = False  # the selection is every question of the bank (kzquiz build)
 
 
 @lru_cache(maxsize=1)
