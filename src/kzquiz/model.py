@@ -44,6 +44,9 @@ QUESTION_TYPES: tuple[str, ...] = (
     "ordering",
 )
 
+Level = Literal["remember", "understand", "apply", "analyse", "evaluate"]
+LEVELS: tuple[str, ...] = get_args(Level)
+
 _BLANK = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
@@ -75,6 +78,17 @@ class _QuestionBase(_Strict):
     explanation: Text = Field(description="Why the answer is right (and the tempting one wrong).")
     evidence: Text = Field(description="A verbatim quote from the source text.")
     points: int | None = Field(default=None, ge=1, le=100, description="Override default points.")
+    level: Level | None = Field(
+        default=None,
+        description="What the question measures (a blueprint level): remember, understand, "
+        "apply, analyse or evaluate.",
+    )
+    excludes: list[Id] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Ids of questions never to put on one sheet with this one (one gives the "
+        "other away).",
+    )
 
     @property
     def stem(self) -> str:
