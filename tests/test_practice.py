@@ -179,7 +179,7 @@ def test_invalid_input_is_asked_again_with_a_hint(mini_bank: Path) -> None:
         "truefalse": ["maybe", "yes"],
         "cloze": [""],  # before the first blank
         "short": ["   "],
-        "numeric": ["22,5", "twenty-two"],
+        "numeric": ["22,5,0", "twenty-two"],
         "matching": ["ab", "1a 1b 2c", "aab", "1a 2b"],
         "ordering": ["1 2", "1 1 2 3", "a b c d", "5 1 2 3"],
     }

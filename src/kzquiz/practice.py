@@ -170,7 +170,7 @@ def run(
         for number, item in enumerate(asked, start=1):
             _show(console, loaded, item, number, len(asked))
             response = _ask(console, item, read_line)
-            result = grade(item.question, response)
+            result = grade(item.question, response, language=loaded.bank.bank.language)
             session.results.append((item.question, result.correct))
             _feedback(console, loaded, item.question, result, response)
     except (KeyboardInterrupt, EOFError):
