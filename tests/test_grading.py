@@ -3,10 +3,13 @@ test_selfcheck.py)."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
 from grading_cases import (
     ANSWER_KEY_CASES,
@@ -61,6 +64,21 @@ def test_case_folding_is_one_relation_on_every_letter() -> None:
         assert fold_case(folded) == folded, hex(code)
         assert fold_case(ch.upper()) == folded, hex(code)
         assert fold_case(ch.lower()) == folded, hex(code)
+
+
+# Any text of assigned characters, as a teacher or a student might type it.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cn")), min_size=1, max_size=24)
+
+
+@seed(int(os.environ["KZQUIZ_HYPOTHESIS_SEED"]))  # chosen (and printed) in conftest.py
+@settings(max_examples=2000, deadline=None)
+@given(_TEXT, st.sampled_from(["en", "kk", "de"]))
+def test_an_answer_in_capitals_or_small_letters_is_the_answer(text: str, language: str) -> None:
+    if not answer_key(text, language):
+        return  # only punctuation or spaces: never an answer
+    for typed in (text.upper(), text.lower(), text):
+        assert same_answer(typed, [text], language), typed
+    assert same_answer(text, [text.upper()], language)
 
 
 @pytest.mark.parametrize(("text", "expected"), NUMBER_CASES)

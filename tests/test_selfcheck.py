@@ -561,6 +561,30 @@ def test_page_grading_matches_python(driver: Any, mini_bank: Path, tmp_path: Pat
 
 
 @needs_webdriver
+def test_page_grades_in_the_bank_language(
+    driver: Any, mini_bank_data: dict[str, Any], make_bank: BankFactory, tmp_path: Path
+) -> None:
+    # Without a language argument the page grades in the language it declares (the bank's).
+    script = """
+        var q = arguments[0];
+        return [arguments[1].map(function (t) { return window.kzquizSelfcheck.grade(q, t).correct; }),
+                document.documentElement.lang];
+    """
+    typed = ["the Keosayan", "KEOSAYAN", "Feb the 24th"]
+    for language, expected in (("en", [True, True, False]), ("de", [False, True, False])):
+        mini_bank_data["bank"]["language"] = language
+        loaded = load_bank(make_bank(mini_bank_data))
+        page = tmp_path / f"{language}-selfcheck.html"
+        page.write_bytes(render_page(loaded, loaded.bank.questions))
+        _open(driver, page)
+        short = next(q for q in loaded.bank.questions if q.id == "keosayan")
+        js = page_question(short, None, random.Random(0))
+        assert driver.execute_script(script, js, typed) == [expected, language]
+        py = [grade(short, t, language=language).correct for t in typed]
+        assert py == expected
+
+
+@needs_webdriver
 def test_page_and_python_fold_every_letter_alike(
     driver: Any, mini_bank: Path, tmp_path: Path
 ) -> None:
