@@ -25,7 +25,8 @@
   };
   var TRANSLATE_RE = /[\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2010-\u2015\u2212\u00a0\u2026]/g;
   // A hyphen joining two words may be typed as a space; a leading minus sign is left alone.
-  var JOINING_HYPHENS = /(?<=[^ -])-+(?=[^ -])/g;
+  // (No lookbehind: older Safari cannot parse it, and the whole script would fail.)
+  var JOINING_HYPHENS = /([^ -])-+(?=[^ -])/g;
   var ARTICLE = /^(?:the|an?) (?=.)/;
   var MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december"];
@@ -67,7 +68,7 @@
   }
 
   function answerKey(text, language) {
-    var key = normaliseAnswer(text).replace(JOINING_HYPHENS, " ");
+    var key = normaliseAnswer(text).replace(JOINING_HYPHENS, "$1 ");
     if (String(language).split("-")[0] !== "en") { return key; }
     key = key.replace(ARTICLE, "");
     return dateKey(key) || key;
