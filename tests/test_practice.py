@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,15 @@ from kzquiz.model import (
 from kzquiz.practice import (
     LETTERS,
     Asked,
+    RecordError,
+    _Invalid,
     choose,
     console_for,
+    hint,
     missed_path,
     parse_answer,
     prepare,
+    read_record,
     run,
 )
 from kzquiz.select import Selection
@@ -179,7 +184,7 @@ def test_invalid_input_is_asked_again_with_a_hint(mini_bank: Path) -> None:
         "truefalse": ["maybe", "yes"],
         "cloze": [""],  # before the first blank
         "short": ["   "],
-        "numeric": ["22,5", "twenty-two"],
+        "numeric": ["22,5,0", "twenty-two"],
         "matching": ["ab", "1a 1b 2c", "aab", "1a 2b"],
         "ordering": ["1 2", "1 1 2 3", "a b c d", "5 1 2 3"],
     }
@@ -201,15 +206,32 @@ def test_invalid_input_is_asked_again_with_a_hint(mini_bank: Path) -> None:
     assert "Use each letter once." in out
     assert "Match every row; missing: 3." in out
     assert "Use each number from 1 to 4 once. Type the item numbers in the right order" in out
-    assert re.search(r"Give each number its letter, like 1b 2c 3a \(or the letters", out)
+    assert "Give each number its letter, like 1_ 2_ 3_ with a letter from a to c in each" in out
     assert "✗ Wrong" not in out
 
 
 def test_question_mark_gives_up_and_shows_the_answer(mini_bank: Path) -> None:
     result = _practice(str(mini_bank), "--type", "numeric", input="?\n")
-    assert "✗ Wrong." in result.output
-    assert "The answer: 22 (± 0.5) billion USD" in result.output
-    assert "Score: 0 of 1 right (0%)" in result.output
+    assert "Skipped — the answer is 22 (± 0.5) billion USD" in result.output
+    assert "Wrong" not in result.output
+    assert "Score: 0 of 1 right (0%); 1 skipped" in result.output
+    # Given up is not right: it is practised again with --missed.
+    assert json.loads(missed_path("mini").read_text())["missed"] == ["china-investment"]
+
+
+def test_skipped_are_counted_apart_from_wrong(mini_bank: Path) -> None:
+    loaded = load_bank(mini_bank)
+    plan = _plan(loaded, 5)
+    script = ""
+    for n, item in enumerate(plan):
+        if n < 2:  # give up on the first two, whatever their type
+            script += "?\n" * (len(item.question.blanks) if isinstance(item.question, Cloze) else 1)
+        else:
+            script += "".join(f"{line}\n" for line in _lines(item, n != 2))
+    out = _practice(str(mini_bank), "--seed", "5", input=script).output
+    assert out.count("Skipped — the answer is") == 2
+    assert out.count("✗ Wrong.") == 1 and out.count("✓ Right!") == 5
+    assert "Score: 5 of 8 right (63%); 2 skipped" in out
 
 
 def test_missed_reasks_exactly_the_missed_ones(mini_bank: Path) -> None:
@@ -427,3 +449,188 @@ def test_library_run_with_a_console_and_a_reader(mini_bank: Path) -> None:
     assert "1 of 3 blanks right" not in buffer.getvalue()
     assert "0 of 3 blanks right" in buffer.getvalue()
     assert "Score: 7 of 8 right (88%)" in buffer.getvalue()
+
+
+# ---- hints, feedback and the missed line ------------------------------------------------
+
+
+def test_hints_never_show_a_possible_answer(mini_bank_data: dict[str, Any]) -> None:
+    from itertools import permutations
+
+    for n in range(2, 7):
+        matching = Matching.model_validate(
+            {
+                **mini_bank_data["questions"][6],
+                "pairs": [{"left": f"L{i}", "right": f"R{i}"} for i in range(n)],
+            }
+        )
+        ordering = Ordering.model_validate(
+            {**mini_bank_data["questions"][7], "items": [f"item {i}" for i in range(max(n, 3))]}
+        )
+        for q in (matching, ordering):
+            size = len(q.pairs) if isinstance(q, Matching) else len(q.items)
+            hints = set()
+            for order in permutations(range(size)):
+                item = Asked(q, list(order))
+                text = hint(item)
+                hints.add(text)
+                # Every way of typing this shuffle's right answer is absent from the hint.
+                if isinstance(q, Matching):
+                    letters = [LETTERS[order.index(i)].lower() for i in range(size)]
+                    forms = [" ".join(f"{i + 1}{c}" for i, c in enumerate(letters))]
+                    forms.append("".join(letters))
+                else:
+                    numbers = [str(order.index(k) + 1) for k in range(size)]
+                    forms = [" ".join(numbers), "".join(numbers)]
+                for form in forms:
+                    assert form not in text, (n, order, text)
+                # Whatever the hint shows as an example is not an answer practice accepts.
+                example = re.search(r"like ([^a-z(]*?)(?: with|$)", text)
+                assert example is not None, text
+                with pytest.raises(_Invalid):
+                    parse_answer(item, example.group(1))
+            # and the hint says the same whatever the shuffle: it gives nothing away
+            assert len(hints) == 1
+
+
+def _wrong_section(out: str, qid_text: str) -> str:
+    start = out.index(qid_text)
+    end = out.find("Question ", start)
+    return out[start : end if end > 0 else len(out)]
+
+
+def test_cloze_says_which_blank_is_wrong(mini_bank: Path) -> None:
+    result = _practice(str(mini_bank), "--type", "cloze", input="twenty-fifth\nEconomy\nJun.\n")
+    out = result.output
+    assert "✗ Wrong. 2 of 3 blanks right." in out
+    assert "Blank 2: you typed “Economy”; the answer is Economic" in out
+    assert "Blank 1:" not in out and "Blank 3:" not in out
+    # A ? for one blank is that blank unknown, not a skip.
+    out = _practice(str(mini_bank), "--type", "cloze", input="25th\n?\n?\n").output
+    assert "Blank 2: you typed “?”; the answer is Economic" in out
+    assert "Blank 3: you typed “?”; the answer is June" in out
+    assert "Score: 0 of 1 right (0%)\n" in out
+
+
+def test_matching_and_ordering_answers_are_shown_as_typed(mini_bank: Path) -> None:
+    loaded = load_bank(mini_bank)
+    plan = _plan(loaded, 5, types=("matching", "ordering"))
+    result = _practice(
+        str(mini_bank),
+        "--seed",
+        "5",
+        "--type",
+        "matching",
+        "--type",
+        "ordering",
+        input=_script(plan, {"who-is-who", "timeline"}),
+    )
+    out = _unwrap(result.output)
+    for item in plan:
+        typed = _lines(item, True)[0]
+        label = "In letters" if isinstance(item.question, Matching) else "In numbers"
+        assert f"{label}: {typed}" in out, typed
+    matching = next(i for i in plan if isinstance(i.question, Matching))
+    assert re.fullmatch(r"1[a-c] 2[a-c] 3[a-c]", _lines(matching, True)[0])
+
+
+def test_missed_line_after_every_stop_that_saved_misses(mini_bank: Path) -> None:
+    loaded = load_bank(mini_bank)
+    plan = _plan(loaded, 5)
+    _practice(str(mini_bank), "--seed", "5", input=_script(plan, WRONG))
+    # Next run: one right answer, then Ctrl-D. This run missed nothing, but the record
+    # still holds three misses, and says so.
+    seed = next(n for n in range(100) if _plan(loaded, n)[0].question.id not in WRONG)
+    lines = _lines(_plan(loaded, seed)[0], True)
+    result = _practice(str(mini_bank), "--seed", str(seed), input="".join(f"{x}\n" for x in lines))
+    out = _unwrap(result.output)
+    assert "Stopped." in out and "Score so far: 1 of 1 right (100%)" in out
+    assert "3 missed; practise them again with: kzquiz practice --missed" in out
+    # With --missed: one of the three answered right, then Ctrl-D: two are left.
+    plan = _plan(loaded, 8, missed=True)
+    one = "".join(f"{x}\n" for x in _lines(plan[0], True))
+    result = _practice(str(mini_bank), "--missed", "--seed", "8", input=one)
+    out = _unwrap(result.output)
+    assert "Stopped." in out and "Score so far: 1 of 1 right (100%)" in out
+    assert f"2 missed; practise them again with: kzquiz practice --missed {mini_bank}" in out
+
+
+def test_practice_grades_in_the_bank_language(
+    mini_bank_data: dict[str, Any], make_bank: BankFactory
+) -> None:
+    english = _practice(str(make_bank(mini_bank_data)), "--type", "short", input="the Keosayan\n")
+    assert "✓ Right!" in english.output
+    mini_bank_data["bank"]["language"] = "de"
+    german = _practice(str(make_bank(mini_bank_data)), "--type", "short", input="the Keosayan\n")
+    assert "✗ Wrong." in german.output
+
+
+# ---- the record of missed questions ---------------------------------------------------------
+
+
+def _run_with_timeout(bank: Path, data_home: Path, *args: str, input: str) -> Any:
+    """practice in a child process, so a read that blocks fails the test instead of hanging it."""
+    import subprocess
+
+    import kzquiz
+
+    src = str(Path(kzquiz.__file__).resolve().parents[1])
+    return subprocess.run(
+        [sys.executable, "-m", "kzquiz", "practice", str(bank), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_DATA_HOME": str(data_home), "PYTHONPATH": src},
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_or_device_as_the_record_does_not_hang(mini_bank: Path, data_home: Path) -> None:
+    record = missed_path("mini")
+    record.parent.mkdir(parents=True)
+    for make in (lambda: os.mkfifo(record), lambda: record.symlink_to("/dev/zero")):
+        make()
+        plain = _run_with_timeout(mini_bank, data_home, "--type", "truefalse", input="t\n")
+        assert plain.returncode == 0, plain.stderr
+        assert "Score: 0 of 1 right (0%)" in plain.stdout
+        assert "is not a regular file" in plain.stderr and "Traceback" not in plain.stderr
+        missed = _run_with_timeout(mini_bank, data_home, "--missed", input="")
+        assert missed.returncode == 1
+        assert "the record of missed questions is not a regular file" in missed.stderr
+        assert "Traceback" not in missed.stderr
+        # Left as it was: not replaced by a regular file.
+        assert record.is_symlink() or stat.S_ISFIFO(record.lstat().st_mode)
+        record.unlink()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 200_000, b'{"missed": ' + b"[" * 200_000, b"\xff\xfe", b'{"missed": [1]}'],
+    ids=["nested-list", "nested-in-record", "not-utf8", "not-ids"],
+)
+def test_a_broken_record_warns_and_practice_goes_on(
+    mini_bank: Path, data_home: Path, content: bytes
+) -> None:
+    record = missed_path("mini")
+    record.parent.mkdir(parents=True)
+    record.write_bytes(content)
+    missed = _practice(str(mini_bank), "--missed", input="")
+    assert missed.exit_code == 1
+    assert "record of missed questions" in missed.output
+    assert "practise without --missed to start a new record" in missed.output
+    result = _practice(str(mini_bank), "--type", "truefalse", input="t\n")
+    assert result.exit_code == 0, result.output
+    assert "Score: 0 of 1 right (0%)" in result.output
+    assert "warning:" in result.output and "started a new one" in result.output
+    assert json.loads(record.read_text())["missed"] == ["sanctions-break"]
+    assert "1 missed; practise them again with" in result.output
+
+
+def test_record_reads_are_capped(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 101)
+    with pytest.raises(RecordError, match="larger than"):
+        read_record(big, limit=100)
+    assert read_record(tmp_path / "absent.json") is None
+    assert read_record(big, limit=101) == b" " * 101

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,18 @@ from typer.testing import CliRunner
 
 from browser import needs_webdriver, webdriver
 from conftest import BankFactory
-from grading_cases import CASES, NORMALISE_CASES, NUMBER_CASES, question
+from grading_cases import (
+    ANSWER_KEY_CASES,
+    CASES,
+    LANGUAGE_CASES,
+    NORMALISE_CASES,
+    NUMBER_CASES,
+    question,
+)
 from kzquiz.bank import LoadedBank
 from kzquiz.build import STEPS, build_all
 from kzquiz.cli import app
-from kzquiz.grading import grade
+from kzquiz.grading import fold_case, grade
 from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching, Multiple, Ordering, Short, Single, TrueFalse
 from kzquiz.render.selfcheck import decode_data, page_question, render_page, script_json
@@ -531,6 +539,79 @@ def test_page_grading_matches_python(driver: Any, mini_bank: Path, tmp_path: Pat
         [text for text, _ in NUMBER_CASES],
     )
     assert numbers == [expected for _, expected in NUMBER_CASES]
+    keys = driver.execute_script(
+        "return arguments[0].map(function (c) {"
+        " return window.kzquizSelfcheck.answerKey(c[1], c[0]); });",
+        [[language, text] for language, text, _ in ANSWER_KEY_CASES],
+    )
+    assert keys == [expected for _, _, expected in ANSWER_KEY_CASES]
+    by_language = driver.execute_script(
+        """
+        var g = window.kzquizSelfcheck.grade;
+        return arguments[0].map(function (c) { return g(c[0], c[1], c[2]).correct; });
+        """,
+        [
+            [page_question(question(key), None, random.Random(0)), response, language]
+            for key, response, language, _ in LANGUAGE_CASES
+        ],
+    )
+    assert by_language == [right for *_, right in LANGUAGE_CASES]
+    for key, response, language, right in LANGUAGE_CASES:
+        assert grade(question(key), response, language=language).correct is right
+
+
+@needs_webdriver
+def test_page_grades_in_the_bank_language(
+    driver: Any, mini_bank_data: dict[str, Any], make_bank: BankFactory, tmp_path: Path
+) -> None:
+    # Without a language argument the page grades in the language it declares (the bank's).
+    script = """
+        var q = arguments[0];
+        return [arguments[1].map(function (t) { return window.kzquizSelfcheck.grade(q, t).correct; }),
+                document.documentElement.lang];
+    """
+    typed = ["the Keosayan", "KEOSAYAN", "Feb the 24th"]
+    for language, expected in (("en", [True, True, False]), ("de", [False, True, False])):
+        mini_bank_data["bank"]["language"] = language
+        loaded = load_bank(make_bank(mini_bank_data))
+        page = tmp_path / f"{language}-selfcheck.html"
+        page.write_bytes(render_page(loaded, loaded.bank.questions))
+        _open(driver, page)
+        short = next(q for q in loaded.bank.questions if q.id == "keosayan")
+        js = page_question(short, None, random.Random(0))
+        assert driver.execute_script(script, js, typed) == [expected, language]
+        py = [grade(short, t, language=language).correct for t in typed]
+        assert py == expected
+
+
+@needs_webdriver
+def test_page_and_python_fold_every_letter_alike(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    # Every BMP character Python's Unicode tables know, folded by grading.fold_case and by
+    # the page: one folding, so `KIZIL` is `Kızıl` in the terminal and in the browser.
+    loaded = load_bank(mini_bank)
+    page = tmp_path / "mini-selfcheck.html"
+    page.write_bytes(render_page(loaded, loaded.bank.questions))
+    _open(driver, page)
+    chars = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) not in ("Cn", "Cs")]
+    # The characters where the usual foldings disagree are all among them.
+    tricky = {c for c in chars if c.casefold() != c.lower().upper().lower()}
+    assert {"\u0131", "\u13a0", "\uab70"} <= tricky
+    page_fold = driver.execute_script(
+        "return arguments[0].map(window.kzquizSelfcheck.foldCase);", chars
+    )
+    differ = [
+        f"U+{ord(c):04X} {fold_case(c)!r} {js!r}"
+        for c, js in zip(chars, page_fold, strict=True)
+        if fold_case(c) != js
+    ]
+    assert differ == []
+    # Whole words too, where a letter's case depends on its neighbours (final sigma).
+    words = ["ΟΔΟΣ ΟΔΟΣ.", "Kızıl KIZIL", "İSTANBUL", "STRAẞE", "ǰ J̌", "ΐ Ϊ́"]
+    assert driver.execute_script(
+        "return arguments[0].map(window.kzquizSelfcheck.foldCase);", words
+    ) == [fold_case(w) for w in words]
 
 
 @needs_webdriver

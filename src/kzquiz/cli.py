@@ -448,9 +448,9 @@ def practice(
     saved, problem = safe_save(loaded, session)
     if problem:
         typer.echo(f"warning: {problem}", err=True)
-    elif saved and session.missed:
+    if saved and session.to_practise:
         again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
-        typer.echo(f"{len(session.missed)} missed; practise them again with: {again}")
+        typer.echo(f"{len(session.to_practise)} missed; practise them again with: {again}")
 
 
 @app.command()

@@ -35,18 +35,69 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.source import normalise
 
+# Typographic characters a student may or may not type the way the bank does
+# (kzquiz.source folds the same ones when it looks for evidence quotes).
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2026": "...",
+    }
+)
 # Trailing full stops, commas and the like are how a sentence ends, not part of the answer.
 _TRAILING = re.compile(r"[\s.,;:!?]+$")
 # Digits with an optional thousands grouping ("1,000"), decimals after a point, an exponent.
-# A comma is only ever a thousands separator: "22,5" is refused rather than guessed.
 # ASCII digits only ([0-9], not \d), as JavaScript reads them.
 _NUMBER = re.compile(
     r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 )
+# A comma that is not followed by groups of exactly three digits is a decimal comma ("1,93").
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+(?:[eE][+-]?[0-9]+)?")
 # Bounds like 1.1 - 0.1 come out as 1.0000000000000002; a student typing 1.0 is right.
 _REL_EPS = 1e-9
+# A hyphen joining two words is often typed as a space ("Nur-Sultan", "Nur Sultan"); a
+# leading minus sign is left alone.
+_JOINING_HYPHENS = re.compile(r"(?<=[^ -])-+(?=[^ -])")
+_ARTICLE = re.compile(r"^(?:the|an?) (?=.)")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_DAY = r"([0-9]{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?:,? ([0-9]{4}))?"
+# "24 february", "24th of february", "the 24th of february" and "february 24th, 2022".
+_DAY_MONTH = re.compile(rf"(?:the )?{_DAY}(?: of)? {_MONTH}{_YEAR}")
+_MONTH_DAY = re.compile(rf"{_MONTH}(?: the)? {_DAY}{_YEAR}")
 
 
 @dataclass(frozen=True)
@@ -62,23 +113,62 @@ class Grade:
         return sum(self.parts)
 
 
+def fold_case(text: str) -> str:
+    """The case folding practice and the self-check page share: lower, upper, lower again.
+
+    Unlike str.casefold() this is what JavaScript can do exactly the same way. It turns
+    ß and ẞ into "ss", the final ς into σ, dotless ı into i (its capital is I) and İ into i.
+    """
+    folded = text.lower().upper().lower().replace("\u03c2", "\u03c3")
+    # Case mappings can leave decomposed letters (İ lowers to i + U+0307); compose them again.
+    return unicodedata.normalize("NFC", folded).replace("i\u0307", "i")
+
+
 def normalise_answer(text: str) -> str:
     """Fold case, whitespace, typographic quotes/dashes and trailing punctuation away."""
-    return _TRAILING.sub("", normalise(unicodedata.normalize("NFC", text)))
+    t = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
+    return _TRAILING.sub("", fold_case(" ".join(t.split())))
 
 
-def same_answer(response: str, accepted: Sequence[str]) -> bool:
-    """Whether typed text matches one of the accepted answers once both are normalised."""
-    typed = normalise_answer(response)
-    return bool(typed) and any(typed == normalise_answer(a) for a in accepted)
+def answer_key(text: str, language: str = "en") -> str:
+    """What a typed answer is compared by: normalised, hyphens as spaces, and in English
+    without a leading article and with dates in one form ("24th of Feb." is "24 february")."""
+    key = _JOINING_HYPHENS.sub(" ", normalise_answer(text))
+    if language.split("-")[0] != "en":
+        return key
+    key = _ARTICLE.sub("", key, count=1)
+    return _date(key) or key
+
+
+def _date(key: str) -> str | None:
+    m = _DAY_MONTH.fullmatch(key)
+    if m is not None:
+        day, month, year = m.group(1, 2, 3)
+    else:
+        m = _MONTH_DAY.fullmatch(key)
+        if m is None:
+            return None
+        month, day, year = m.group(1, 2, 3)
+    if not 1 <= int(day) <= 31:
+        return None
+    name = next(full for full in _MONTHS if full.startswith(month[:3]))
+    return f"{int(day)} {name}" + (f" {year}" if year else "")
+
+
+def same_answer(response: str, accepted: Sequence[str], language: str = "en") -> bool:
+    """Whether typed text matches one of the accepted answers once both are folded."""
+    typed = answer_key(response, language)
+    return bool(typed) and any(typed == answer_key(a, language) for a in accepted)
 
 
 def parse_number(text: str) -> float | None:
-    """A typed number ("22", "-0.5", "1,000", "2e3"), or None if it is not one."""
+    """A typed number ("22", "-0.5", "1,000", "1,93", "2e3"), or None if it is not one."""
     s = text.strip().replace("\u2212", "-")
-    if not _NUMBER.fullmatch(s):
-        return None
-    return float(s.replace(",", ""))
+    if _NUMBER.fullmatch(s):
+        return float(s.replace(",", ""))
+    if _DECIMAL_COMMA.fullmatch(s):
+        return float(s.replace(",", "."))
+    return None
 
 
 def within(value: float, lo: float, hi: float) -> bool:
@@ -90,8 +180,11 @@ def within(value: float, lo: float, hi: float) -> bool:
     return lo - eps <= value <= hi + eps
 
 
-def grade(question: Question, response: Any) -> Grade:
-    """Grade a response (see the module docstring for its shape); None is unanswered."""
+def grade(question: Question, response: Any, *, language: str = "en") -> Grade:
+    """Grade a response (see the module docstring for its shape); None is unanswered.
+
+    `language` is the bank's (`bank.language`): English answers fold articles and dates.
+    """
     if isinstance(question, Single):
         index = _index(response, len(question.choices))
         return _one(index is not None and question.choices[index].correct)
@@ -103,10 +196,12 @@ def grade(question: Question, response: Any) -> Grade:
         return _one(isinstance(response, bool) and response == question.answer)
     if isinstance(question, Cloze):
         typed = _texts(response, len(question.blanks))
-        parts = tuple(same_answer(t, alts) for t, alts in zip(typed, question.blanks, strict=True))
+        parts = tuple(
+            same_answer(t, alts, language) for t, alts in zip(typed, question.blanks, strict=True)
+        )
         return Grade(all(parts), parts)
     if isinstance(question, Short):
-        return _one(isinstance(response, str) and same_answer(response, question.answers))
+        return _one(isinstance(response, str) and same_answer(response, question.answers, language))
     if isinstance(question, Numeric):
         return _one(_number_right(question, response))
     if isinstance(question, Matching):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ import platformdirs
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import KzquizError, SelectionError
@@ -70,6 +73,10 @@ class Session:
     results: list[tuple[Question, bool]] = field(default_factory=list)
     total: int = 0
     stopped: bool = False
+    # Ids of the questions given up on with `?`: not right, and counted apart in the score.
+    skipped: list[str] = field(default_factory=list)
+    # Ids (in bank order) the saved record holds as missed, this run's and earlier ones.
+    to_practise: list[str] = field(default_factory=list)
 
     @property
     def right(self) -> int:
@@ -87,29 +94,86 @@ def missed_path(bank_id: str) -> Path:
     return platformdirs.user_data_path("kzquiz") / "missed" / f"{bank_id}.json"
 
 
-def load_missed(bank_id: str) -> list[str] | None:
-    """The ids missed last time, or None if there is no readable record."""
-    path = missed_path(bank_id)
+class RecordError(KzquizError):
+    """The record of missed questions exists but cannot be used."""
+
+
+# A record lists question ids (at most 100 characters each); this is far above any bank's.
+RECORD_LIMIT = 16 * 1024 * 1024
+
+
+def read_record(path: Path, *, limit: int = RECORD_LIMIT, what: str = "record") -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, or None if there is none.
+
+    A FIFO or device would block or never end, so anything that is not a regular file is
+    refused (opened without blocking, checked before the first read).
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise RecordError(f"{path}: the {what} cannot be read ({exc.strerror or exc})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RecordError(f"{path}: the {what} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise RecordError(f"{path}: the {what} cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise RecordError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+def load_missed(bank_id: str) -> list[str] | None:
+    """The ids missed last time, or None if there is no usable record."""
+    try:
+        return _record(bank_id)
+    except RecordError:
+        return None
+
+
+def _record(bank_id: str) -> list[str] | None:
+    """The ids missed last time; None without a record; RecordError for one that is broken."""
+    path = missed_path(bank_id)
+    raw = read_record(path, what="record of missed questions")
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
+        raise RecordError(f"{path}: the record of missed questions is not valid JSON") from None
     ids = data.get("missed") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        return None
+        raise RecordError(
+            f"{path}: the record of missed questions has no list of question ids under 'missed'"
+        )
     return ids
 
 
 def save_missed(loaded: LoadedBank, session: Session) -> Path:
-    """Update the record: questions answered now are right or missed; others keep their state."""
-    previous = set(load_missed(loaded.id) or [])
+    """Update the record: questions answered now are right or missed; others keep their state.
+
+    A record that cannot be read is started afresh, unless it is not a regular file (then
+    RecordError, and it is left alone).
+    """
+    path = missed_path(loaded.id)
+    try:
+        previous = set(_record(loaded.id) or [])
+    except RecordError:
+        if path.exists() and not path.is_file():
+            raise
+        previous = set()
     answered = {q.id for q, _ in session.results}
     missed = (previous - answered) | set(session.missed)
     # Bank order keeps the file stable; ids no longer in the bank are kept for other versions.
     ordered = [q.id for q in loaded.bank.questions if q.id in missed]
+    session.to_practise = list(ordered)
     ordered += sorted(missed - set(ordered))
     payload = {"bank": loaded.id, "missed": ordered}
-    path = missed_path(loaded.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_file(path, (json.dumps(payload, indent=2) + "\n").encode())
 
@@ -123,7 +187,12 @@ def choose(
     """
     if not missed_only:
         return select(loaded, selection, rng)
-    record = load_missed(loaded.id)
+    try:
+        record = _record(loaded.id)
+    except RecordError as exc:
+        raise SelectionError(
+            f"{loaded.display}: {exc}; practise without --missed to start a new record"
+        ) from None
     if record is None:
         raise SelectionError(
             f"{loaded.display}: no record of missed questions for bank '{loaded.id}' yet; "
@@ -170,9 +239,11 @@ def run(
         for number, item in enumerate(asked, start=1):
             _show(console, loaded, item, number, len(asked))
             response = _ask(console, item, read_line)
-            result = grade(item.question, response)
+            result = grade(item.question, response, language=loaded.bank.bank.language)
             session.results.append((item.question, result.correct))
-            _feedback(console, loaded, item.question, result, response)
+            if response is None:
+                session.skipped.append(item.question.id)
+            _feedback(console, loaded, item, result, response)
     except (KeyboardInterrupt, EOFError):
         session.stopped = True
         console.print()
@@ -202,6 +273,8 @@ def print_score(console: Console, loaded: LoadedBank, session: Session) -> None:
     console.print(table)
     label = "Score so far" if session.stopped else "Score"
     line = f"{label}: {session.right} of {answered} right ({_percent(session.right, answered)})"
+    if session.skipped:
+        line += f"; {len(session.skipped)} skipped"
     if session.stopped and answered < session.total:
         line += f"; {session.total - answered} question(s) not reached"
     console.print(Text(line, style="bold"))
@@ -265,12 +338,19 @@ def hint(item: Asked) -> str:
         unit = f" (in {q.unit})" if q.unit else ""
         return f"Type a number{unit}, like 22 or 0.5; use a point for decimals."
     if isinstance(q, Matching):
-        letters = [LETTERS[(i + 1) % n].lower() for i in range(n)]
-        pairs = " ".join(f"{i + 1}{letter}" for i, letter in enumerate(letters))
-        return f"Give each number its letter, like {pairs} (or the letters in row order: {''.join(letters)})."
+        # Gaps, not letters: any example made of real letters could be the answer itself.
+        gaps = " ".join(f"{i}_" for i in range(1, n + 1))
+        return (
+            f"Give each number its letter, like {gaps} with a letter from a to "
+            f"{LETTERS[n - 1].lower()} in each gap, each letter once (or only the letters, "
+            "in row order)."
+        )
     if isinstance(q, Ordering):
-        example = " ".join(str(k) for k in [*range(2, n + 1), 1])
-        return f"Type the item numbers in the right order, like {example}."
+        gaps = " ".join("_" for _ in range(n))
+        return (
+            f"Type the item numbers in the right order, first to last, like {gaps} with a "
+            f"number from 1 to {n} in each gap, each number once."
+        )
     raise TypeError(f"unknown question type: {type(q).__name__}")
 
 
@@ -281,10 +361,12 @@ def _ask(console: Console, item: Asked, read_line: LineReader) -> Any:
     q = item.question
     console.print(Text(f"{hint(item)} ({DONT_KNOW} if you don't know)", style="dim"))
     if isinstance(q, Cloze):
-        return [
+        typed = [
             _read_valid(console, read_line, f"blank {b + 1}> ", lambda t: _text(t, "blank"))
             for b in range(len(q.blanks))
         ]
+        # `?` for one blank leaves that blank wrong; `?` for every blank gives up.
+        return None if all(t == DONT_KNOW for t in typed) else typed
     return _read_valid(console, read_line, "> ", lambda t: parse_answer(item, t))
 
 
@@ -405,22 +487,55 @@ def _ordering(item: Asked, text: str) -> list[int]:
 
 
 def _feedback(
-    console: Console, loaded: LoadedBank, q: Question, result: Grade, response: Any
+    console: Console, loaded: LoadedBank, item: Asked, result: Grade, response: Any
 ) -> None:
+    q = item.question
     if result.correct:
         console.print(Text("✓ Right!", style="bold green"))
+    elif response is None:
+        console.print(
+            Text.assemble(("Skipped", "bold yellow"), " — the answer is ", q.answer_text())
+        )
     else:
         verdict = Text("✗ Wrong.", style="bold red")
         parts = len(result.parts)
-        if isinstance(q, (Cloze, Matching)) and parts > 1 and response is not None:
+        if isinstance(q, (Cloze, Matching)) and parts > 1:
             unit = "blanks" if isinstance(q, Cloze) else "matches"
             verdict.append(f" {result.right_parts} of {parts} {unit} right.", style="red")
         console.print(verdict)
+        if isinstance(q, Cloze):
+            for b, (ok, alts) in enumerate(zip(result.parts, q.blanks, strict=True), start=1):
+                if not ok:
+                    typed = response[b - 1] if b - 1 < len(response) else ""
+                    console.print(
+                        Text.assemble(
+                            f"  Blank {b}: you typed “{typed}”; the answer is ", (alts[0], "bold")
+                        )
+                    )
         console.print(Text.assemble(("The answer: ", "bold"), q.answer_text()))
+    typed = _typed_answer(item)
+    if typed is not None and not result.correct:
+        console.print(Text.assemble((typed[0], "bold"), typed[1]))
     console.print(Text.assemble(("Why: ", "bold"), q.explanation))
     paragraph = loaded.paragraph_of.get(q.id)
     where = f"Evidence (paragraph {paragraph}): " if paragraph else "Evidence: "
     console.print(Text.assemble((where, "bold"), (f"“{q.evidence}”", "italic")))
+
+
+def _typed_answer(item: Asked) -> tuple[str, str] | None:
+    """The right answer as the student types it here, after a label; None for typed text."""
+    q = item.question
+    if isinstance(q, Matching):
+        pairs = (f"{i + 1}{LETTERS[item.order.index(i)].lower()}" for i in range(len(q.pairs)))
+        return "In letters: ", " ".join(pairs)
+    if isinstance(q, Ordering):
+        return "In numbers: ", " ".join(str(item.order.index(k) + 1) for k in range(len(q.items)))
+    if isinstance(q, (Single, Multiple)):
+        right = (LETTERS[item.order.index(i)] for i, c in enumerate(q.choices) if c.correct)
+        return "In letters: ", "".join(sorted(right))
+    if isinstance(q, (TrueFalse, Cloze, Short, Numeric)):
+        return None
+    assert_never(q)
 
 
 def stdin_reader() -> LineReader:
@@ -443,6 +558,11 @@ def safe_save(loaded: LoadedBank, session: Session) -> tuple[Path | None, str | 
     if not session.results:
         return None, None
     try:
-        return save_missed(loaded, session), None
+        broken = None
+        try:
+            _record(loaded.id)
+        except RecordError as exc:
+            broken = f"{exc}; started a new one"
+        return save_missed(loaded, session), broken
     except (OSError, KzquizError) as exc:  # the score matters more than the record
         return None, f"could not save the missed questions: {exc}"

@@ -12,6 +12,8 @@
   var EDGES = new RegExp("^[" + WS + "]+|[" + WS + "]+$", "g");
   var TRAILING = new RegExp("[" + WS + ".,;:!?]+$");
   var NUMBER = /^[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+  // A comma not followed by groups of exactly three digits is a decimal comma ("1,93").
+  var DECIMAL_COMMA = /^[+-]?[0-9]+,[0-9]+(?:[eE][+-]?[0-9]+)?$/;
   var REL_EPS = 1e-9;
   // kzquiz.source.normalise: typographic quotes, dashes, no-break space and ellipsis.
   var TRANSLATE = {
@@ -22,34 +24,70 @@
     "\u2212": "-", "\u00a0": " ", "\u2026": "..."
   };
   var TRANSLATE_RE = /[\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2010-\u2015\u2212\u00a0\u2026]/g;
+  // A hyphen joining two words may be typed as a space; a leading minus sign is left alone.
+  // (No lookbehind: older Safari cannot parse it, and the whole script would fail.)
+  var JOINING_HYPHENS = /([^ -])-+(?=[^ -])/g;
+  var ARTICLE = /^(?:the|an?) (?=.)/;
+  var MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"];
+  var MONTH = "(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\\.?";
+  var DAY = "([0-9]{1,2})(?:st|nd|rd|th)?";
+  var YEAR = "(?:,? ([0-9]{4}))?";
+  var DAY_MONTH = new RegExp("^(?:the )?" + DAY + "(?: of)? " + MONTH + YEAR + "$");
+  var MONTH_DAY = new RegExp("^" + MONTH + "(?: the)? " + DAY + YEAR + "$");
+  // The bank's language, which the page declares on <html lang>.
+  var PAGE_LANGUAGE = document.documentElement.getAttribute("lang") || "en";
 
-  function casefold(text) {
-    // Python's casefold(): lower/upper/lower turns ß and ẞ into "ss"; final sigma folds to σ.
-    return text.toLowerCase().toUpperCase().toLowerCase().replace(/\u03c2/g, "\u03c3");
+  function foldCase(text) {
+    // grading.fold_case: lower, upper, lower again (ß and ẞ become "ss", ı becomes i), the
+    // final sigma as σ, composed again, and İ's i + dot above as plain i.
+    var folded = text.toLowerCase().toUpperCase().toLowerCase().replace(/\u03c2/g, "\u03c3");
+    return folded.normalize("NFC").replace(/i\u0307/g, "i");
   }
 
   function normalise(text) {
     var t = String(text).replace(TRANSLATE_RE, function (ch) { return TRANSLATE[ch]; });
-    return casefold(t.replace(SPACES, " ").replace(EDGES, ""));
+    return foldCase(t.replace(SPACES, " ").replace(EDGES, ""));
   }
 
   function normaliseAnswer(text) {
     return normalise(String(text).normalize("NFC")).replace(TRAILING, "");
   }
 
-  function sameAnswer(response, accepted) {
-    var typed = normaliseAnswer(response);
+  function dateKey(key) {
+    var m = DAY_MONTH.exec(key), day, month, year;
+    if (m) { day = m[1]; month = m[2]; year = m[3]; } else {
+      m = MONTH_DAY.exec(key);
+      if (!m) { return null; }
+      month = m[1]; day = m[2]; year = m[3];
+    }
+    var d = parseInt(day, 10);
+    if (d < 1 || d > 31) { return null; }
+    var name = MONTHS.filter(function (full) { return full.indexOf(month.slice(0, 3)) === 0; })[0];
+    return d + " " + name + (year ? " " + year : "");
+  }
+
+  function answerKey(text, language) {
+    var key = normaliseAnswer(text).replace(JOINING_HYPHENS, "$1 ");
+    if (String(language).split("-")[0] !== "en") { return key; }
+    key = key.replace(ARTICLE, "");
+    return dateKey(key) || key;
+  }
+
+  function sameAnswer(response, accepted, language) {
+    var typed = answerKey(response, language);
     if (!typed) { return false; }
     for (var i = 0; i < accepted.length; i++) {
-      if (typed === normaliseAnswer(accepted[i])) { return true; }
+      if (typed === answerKey(accepted[i], language)) { return true; }
     }
     return false;
   }
 
   function parseNumber(text) {
     var s = String(text).replace(EDGES, "").replace(/\u2212/g, "-");
-    if (!NUMBER.test(s)) { return null; }
-    return Number(s.replace(/,/g, ""));
+    if (NUMBER.test(s)) { return Number(s.replace(/,/g, "")); }
+    if (DECIMAL_COMMA.test(s)) { return Number(s.replace(",", ".")); }
+    return null;
   }
 
   function within(value, lo, hi) {
@@ -79,8 +117,9 @@
     return true;
   }
 
-  function grade(q, response) {
+  function grade(q, response, language) {
     var parts = [], i, n;
+    if (language === undefined) { language = PAGE_LANGUAGE; }
     switch (q.type) {
       case "single":
         return one(isInt(response) && response >= 0 && response < q.choices.length &&
@@ -101,11 +140,11 @@
         for (i = 0; i < q.blanks.length; i++) {
           var typed = Array.isArray(response) && i < response.length &&
                       typeof response[i] === "string" ? response[i] : "";
-          parts.push(sameAnswer(typed, q.blanks[i]));
+          parts.push(sameAnswer(typed, q.blanks[i], language));
         }
         return { correct: allTrue(parts), parts: parts };
       case "short":
-        return one(typeof response === "string" && sameAnswer(response, q.answers));
+        return one(typeof response === "string" && sameAnswer(response, q.answers, language));
       case "numeric": {
         var value = null;
         if (typeof response === "number") { value = response; }
@@ -153,7 +192,7 @@
   // For tests and the curious: the same functions the page uses.
   window.kzquizSelfcheck = {
     normalise: normalise, normaliseAnswer: normaliseAnswer, parseNumber: parseNumber,
-    grade: grade, decode: decode
+    foldCase: foldCase, answerKey: answerKey, grade: grade, decode: decode
   };
 
   /* ---- The page ---- */
