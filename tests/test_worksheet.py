@@ -8,12 +8,23 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from browser import needs_pdf_tools, pdf_page_size, pdf_pages, pdf_text, print_to_pdf
+from browser import (
+    needs_pdf_tools,
+    needs_webdriver,
+    needs_webdriver_and_pdf_tools,
+    pdf_page_size,
+    pdf_pages,
+    pdf_text,
+    print_to_pdf,
+    print_with_browser_headers,
+    webdriver,
+)
 from conftest import MINI_BANK, BankFactory
 from kzquiz.build import STEPS
 from kzquiz.cli import app
@@ -569,6 +580,43 @@ def test_printed_worksheets_and_key(
         for part in re.split(r"; | → ", q.answer_text()):
             assert flat(part) in key_text, (q.id, part)
     assert 3 <= pdf_pages(key_pdf) <= 6
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """One headless Chromium for the module's browser tests."""
+    d = webdriver()
+    yield d
+    d.quit()
+
+
+@needs_webdriver_and_pdf_tools
+def test_browser_headers_and_footers_are_suppressed(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    # Chrome's print dialog ticks "Headers and footers" by default: a date and the page
+    # title at the top of every page, the file's URL at the bottom. Our own footer stays.
+    files = render(mini_bank, versions=1)
+    checked = 0
+    for name, title in [
+        ("mini-worksheet-A.html", "Mini bank · Version A"),
+        ("mini-key.html", "Mini bank · Answer key"),
+    ]:
+        html = tmp_path / name
+        html.write_bytes(files[name])
+        pdf = print_with_browser_headers(driver, html, tmp_path / f"{name}.pdf")
+        pages = pdf_text(pdf).split("\f")[:-1]
+        assert len(pages) == pdf_pages(pdf) >= 2
+        for number, page in enumerate(pages, 1):
+            lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+            assert not any(re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", ln) for ln in lines), lines
+            assert not any(re.search(r"\d{1,2}:\d{2}\s*[AP]M", ln) for ln in lines), lines
+            assert "file:" not in page and html.name not in page
+            assert title not in lines, (name, number, lines[:3])
+            # The page's own footer: title, part and page number, once per page.
+            assert flat(page).count(f" · page {number} of {len(pages)}") == 1, flat(page)[-80:]
+            checked += 1
+    assert checked >= 4
 
 
 @needs_pdf_tools
