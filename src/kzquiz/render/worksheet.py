@@ -171,6 +171,7 @@ class _Sheet:
     seed: int | None
     questions: int
     points: int
+    digits: int = 1  # of the highest question number, to size the number column
     types: list[tuple[str, str, str]] = field(default_factory=list)  # (type, label, instruction)
 
 
@@ -210,6 +211,7 @@ def _render(
         seed=options.seed,
         questions=len(questions),
         points=sum(q.score for q in questions),
+        digits=len(str(len(questions))),
         types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
     )
     from kzquiz.render import env
