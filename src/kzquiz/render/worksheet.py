@@ -219,7 +219,7 @@ def _render(
     worksheet = env().get_template("worksheet/worksheet.html.j2")
     key = env().get_template("worksheet/key.html.j2")
     files: dict[str, bytes] = {}
-    reading = _reading(loaded) if options.reading else None
+    reading = passage(loaded) if options.reading else None
     for version in versions:
         html = worksheet.render(
             sheet=sheet,
@@ -350,7 +350,7 @@ def _full_key(versions: list[Version]) -> list[tuple[str, list[_KeyEntry]]]:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class Passage:
     """The reading passage: title, date and paragraphs with their number and heading."""
 
     title: str
@@ -358,9 +358,10 @@ class _Reading:
     paragraphs: list[tuple[int, str | None, str]]  # (number, heading before it, text)
 
 
-def _reading(loaded: LoadedBank) -> _Reading:
+def passage(loaded: LoadedBank) -> Passage:
+    """The bank's article as printed and shown: numbered as the key and feedback cite it."""
     src = loaded.source
-    return _Reading(
+    return Passage(
         title=src.title or loaded.bank.bank.source.title,
         date=loaded.bank.bank.source.date,
         paragraphs=[(n, src.headings.get(n), p) for n, p in enumerate(src.paragraphs, 1)],
