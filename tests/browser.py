@@ -6,9 +6,11 @@ CI installs them (see .ci/run).
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,11 @@ needs_chromium = pytest.mark.skipif(
 needs_pdf_tools = pytest.mark.skipif(
     CHROMIUM is None or PDFTOTEXT is None or PDFINFO is None,
     reason="Chromium and poppler-utils are needed (apt-get install -y chromium poppler-utils)",
+)
+needs_webdriver_and_pdf_tools = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None or PDFTOTEXT is None,
+    reason="Chromium, its driver and poppler-utils are needed"
+    " (apt-get install -y chromium chromium-driver poppler-utils)",
 )
 needs_webdriver = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
@@ -56,6 +63,22 @@ def print_to_pdf(html: Path, pdf: Path) -> Path:
         timeout=120,
     )
     assert pdf.exists() and pdf.stat().st_size > 0, f"Chromium wrote no PDF for {html}"
+    return pdf
+
+
+def print_with_browser_headers(driver: Any, html: Path, pdf: Path) -> Path:
+    """Print as Chrome does with its "Headers and footers" box ticked (the default).
+
+    DevTools' Page.printToPDF with displayHeaderFooter draws Chrome's own header (date,
+    title) and footer (URL, page number) in the page margins, as the print dialog does.
+    """
+    driver.get(html.resolve().as_uri())
+    result = driver.execute_cdp_cmd(
+        "Page.printToPDF",
+        {"displayHeaderFooter": True, "preferCSSPageSize": True, "printBackground": False},
+    )
+    pdf.write_bytes(base64.b64decode(result["data"]))
+    assert pdf.stat().st_size > 0, f"Chromium wrote no PDF for {html}"
     return pdf
 
 

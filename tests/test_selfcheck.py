@@ -30,7 +30,14 @@ from kzquiz.cli import app
 from kzquiz.grading import fold_case, grade
 from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching, Multiple, Ordering, Short, Single, TrueFalse
-from kzquiz.render.selfcheck import decode_data, page_question, render_page, script_json
+from kzquiz.render.selfcheck import (
+    DEFAULT_SEED,
+    decode_data,
+    page_question,
+    render_page,
+    script_json,
+    state_key,
+)
 
 runner = CliRunner()
 DATA = re.compile(r'<script type="text/plain" id="kzq-data">([^<]*)</script>')
@@ -197,6 +204,12 @@ def _open(d: Any, page: Path) -> str:
     d.get_log("performance")  # the network record starts with the load below
     d.get(url)
     return url
+
+
+def _saved(d: Any, key: str) -> Any:
+    """The progress a page keeps under this localStorage key, or None."""
+    raw = d.execute_script("return localStorage.getItem(arguments[0])", key)
+    return None if raw is None else json.loads(raw)
 
 
 def _requests(d: Any) -> list[str]:
@@ -380,6 +393,7 @@ def test_student_answers_every_type_right_then_wrong(
     questions = {q.id: q for q in loaded.bank.questions}
     page = tmp_path / "mini-selfcheck.html"
     page.write_bytes(render_page(loaded, loaded.bank.questions))
+    key = state_key(loaded.id, loaded.bank.questions, DEFAULT_SEED)
     url = _open(d, page)
     assert d.find_element(*_by("#progress")).text == "Answered 0 of 8."
     assert _visible_cards(d) == ALL
@@ -394,13 +408,13 @@ def test_student_answers_every_type_right_then_wrong(
     assert sorted(before["breakaway-regions"]["checked"]) == ["Abkhazia", "Kosovo", "Taiwan"]
     d.refresh()
     assert _snapshot(d) == before
-    assert d.execute_script("return localStorage.getItem('kzquiz:mini')") is not None
+    assert _saved(d, key) is not None
 
     _click(d, "check")
-    assert d.find_element(*_by("#score-total")).text == "8 of 8 right (100%)"
+    assert d.find_element(*_by("#score-total")).text == "8 of 8 answered right (100%)"
     assert _score_rows(d) == [
-        ["Sovereignty and international law", "4", "4"],
-        ["Sanctions and trade", "4", "4"],
+        ["Sovereignty and international law", "4", "4", "0"],
+        ["Sanctions and trade", "4", "4", "0"],
     ]
     assert d.switch_to.active_element.get_attribute("id") == "score"
     for qid, q in questions.items():
@@ -415,13 +429,13 @@ def test_student_answers_every_type_right_then_wrong(
     # Checked answers are locked, and the checked state survives a reload.
     assert d.find_element(*_by("#q-keosayan-answer")).get_attribute("disabled") is not None
     d.refresh()
-    assert d.find_element(*_by("#score-total")).text == "8 of 8 right (100%)"
+    assert d.find_element(*_by("#score-total")).text == "8 of 8 answered right (100%)"
     assert _verdict(d, "timeline") == "✓ Right"
 
     # Start over clears everything, in the page and in storage.
     _click(d, "reset")
     d.switch_to.alert.accept()
-    assert d.execute_script("return localStorage.getItem('kzquiz:mini')") is None
+    assert _saved(d, key) is None
     cleared = _snapshot(d)
     assert all(not v["checked"] and not any(v["texts"]) for v in cleared.values())
     assert cleared["who-is-who"]["selects"] == ["Choose…"] * 3
@@ -431,10 +445,10 @@ def test_student_answers_every_type_right_then_wrong(
     # Every type answered wrong.
     _answer_wrong(d)
     _click(d, "check")
-    assert d.find_element(*_by("#score-total")).text == "0 of 8 right (0%)"
+    assert d.find_element(*_by("#score-total")).text == "0 of 8 answered right (0%)"
     assert _score_rows(d) == [
-        ["Sovereignty and international law", "0", "4"],
-        ["Sanctions and trade", "0", "4"],
+        ["Sovereignty and international law", "0", "4", "0"],
+        ["Sanctions and trade", "0", "4", "0"],
     ]
     for qid, q in questions.items():
         card = _card(d, qid).text
@@ -453,17 +467,18 @@ def test_student_answers_every_type_right_then_wrong(
     _click(d, "retry")
     assert _visible_cards(d) == ALL
     assert (
-        d.find_element(*_by("#progress")).text == "Retrying 8 missed questions · Answered 0 of 8."
+        d.find_element(*_by("#progress")).text
+        == "Retrying 8 questions answered wrong · Answered 0 of 8."
     )
     assert _snapshot(d)["keosayan"]["texts"] == [""]
     right_now = {"un-two-principles", "sanctions-break", "keosayan", "china-investment"}
     _answer_right(d, right_now)
     _answer_wrong(d, set(ALL) - right_now)
     _click(d, "check")
-    assert d.find_element(*_by("#score-total")).text == "This round: 4 of 8 right (50%)"
+    assert d.find_element(*_by("#score-total")).text == "This round: 4 of 8 answered right (50%)"
     assert _score_rows(d) == [
-        ["Sovereignty and international law", "1", "4"],
-        ["Sanctions and trade", "3", "4"],
+        ["Sovereignty and international law", "1", "4", "0"],
+        ["Sanctions and trade", "3", "4", "0"],
     ]
     overall = "Over all rounds: 4 of 8 questions answered right at least once."
     assert d.find_element(*_by("#score-overall")).text == overall
@@ -475,11 +490,12 @@ def test_student_answers_every_type_right_then_wrong(
     d.refresh()
     assert _visible_cards(d) == missed
     assert (
-        d.find_element(*_by("#progress")).text == "Retrying 4 missed questions · Answered 0 of 4."
+        d.find_element(*_by("#progress")).text
+        == "Retrying 4 questions answered wrong · Answered 0 of 4."
     )
     _answer_right(d, set(missed))
     _click(d, "check")
-    assert d.find_element(*_by("#score-total")).text == "This round: 4 of 4 right (100%)"
+    assert d.find_element(*_by("#score-total")).text == "This round: 4 of 4 answered right (100%)"
     assert d.find_element(*_by("#score-overall")).text == (
         "Over all rounds: 8 of 8 questions answered right at least once."
     )
@@ -719,9 +735,11 @@ def test_accessible_labels_contrast_and_phone_width(
     assert unnamed == []
     assert d.find_element(*_by("html")).get_attribute("lang") == "en"
 
-    # Readable contrast before and after Check (right and wrong colours both shown).
+    # Readable contrast before and after Check (right and wrong colours both shown), the
+    # article open.
+    d.execute_script("document.getElementById('passage').open = true")
     seen, bad = d.execute_script(_CONTRAST_JS)
-    assert seen > 40 and bad == []
+    assert seen > 60 and bad == []
     _answer_right(d, {"un-two-principles", "keosayan"})
     _answer_wrong(d, {"breakaway-regions", "forum-number", "who-is-who"})
     _click(d, "check")
@@ -772,9 +790,14 @@ def test_keyboard_alone_with_visible_focus(driver: Any, mini_bank: Path, tmp_pat
         )
         return style, float(width.rstrip("px"))
 
-    # Tab: the skip link first, then the first question's options; Space picks one.
+    # Tab: the skip link first, the folded article, then the first question's options; Space
+    # picks one.
     focused = press(Keys.TAB)
     assert focused.get_attribute("class") == "skip" and focused.is_displayed()
+    focused = press(Keys.TAB)
+    assert focused.tag_name == "summary"
+    style, width = outline(focused)
+    assert style != "none" and width >= 2
     focused = press(Keys.TAB)
     assert focused.get_attribute("type") == "radio"
     style, width = outline(focused)
@@ -820,7 +843,242 @@ def test_keyboard_alone_with_visible_focus(driver: Any, mini_bank: Path, tmp_pat
     assert focused.get_attribute("id") == "check"
     focused = press(Keys.ENTER)
     assert focused.get_attribute("id") == "score"
-    assert "of 8 right" in focused.text
-    state = json.loads(d.execute_script("return localStorage.getItem('kzquiz:mini')"))
+    # Three answered (the choice, the checkboxes, the moved order); five left blank.
+    assert re.search(r"\b\d of 3 answered right \(\d+%\); 5 left blank", focused.text), focused.text
+    state = _saved(d, state_key(loaded.id, loaded.bank.questions, DEFAULT_SEED))
     assert state["answers"]["un-two-principles"] == int(chosen)
     assert state["checked"] is True
+
+
+# ---- one page's progress, blanks, the passage, phones and dark mode -----------------------
+
+
+def test_each_page_has_its_own_storage_key(mini_bank: Path) -> None:
+    loaded = load_bank(mini_bank)
+    qs = loaded.bank.questions
+    sovereignty = [q for q in qs if q.topic == "sovereignty"]
+    economy = [q for q in qs if q.topic == "economy"]
+    keys = {
+        state_key("mini", qs, 0),
+        state_key("mini", sovereignty, 0),
+        state_key("mini", economy, 0),
+        state_key("mini", qs, 1),  # same questions, other choice orders
+        state_key("mini", list(reversed(qs)), 0),
+    }
+    assert len(keys) == 5 and all(k.startswith("kzquiz:mini:") for k in keys)
+    assert state_key("mini", qs, 0) == state_key("mini", list(qs), 0)
+    html = _page(loaded)
+    meta = json.loads(re.search(r'id="kzq-meta">([^<]*)<', html).group(1))  # type: ignore[union-attr]
+    assert meta == {"bank": "mini", "store": state_key("mini", qs, DEFAULT_SEED)}
+
+
+@needs_webdriver
+def test_two_pages_of_one_bank_keep_their_own_progress(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    d = driver
+    loaded = load_bank(mini_bank)
+    pages = {}
+    for topic in ("sovereignty", "economy"):
+        page = tmp_path / f"mini-{topic}.html"
+        page.write_bytes(
+            render_page(loaded, [q for q in loaded.bank.questions if q.topic == topic])
+        )
+        pages[topic] = page
+    _open(d, pages["sovereignty"])  # clears localStorage: every file:// page shares it
+    _answer_right(d, {"un-two-principles", "breakaway-regions", "forum-number", "timeline"})
+    _click(d, "check")
+    assert d.find_element(*_by("#score-total")).text.startswith("4 of 4 ")
+
+    # The other topic's page opens unanswered and unchecked.
+    d.get(pages["economy"].as_uri())
+    assert d.find_element(*_by("#progress")).text == "Answered 0 of 4."
+    assert d.find_element(*_by("#check")).is_displayed()
+    assert not d.find_element(*_by("#score")).is_displayed()
+    assert not any(c.is_displayed() for c in d.find_elements(*_by(".feedback")))
+    _answer_right(d, {"keosayan"})
+    _click(d, "reset")
+    d.switch_to.alert.accept()
+
+    # Start over on the second page left the first one checked.
+    d.get(pages["sovereignty"].as_uri())
+    assert d.find_element(*_by("#score-total")).text.startswith("4 of 4 ")
+    assert _verdict(d, "timeline") == "✓ Right"
+
+
+def _in_view(d: Any, element: Any) -> bool:
+    top, bottom = d.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom];", element
+    )
+    height = d.execute_script("return window.innerHeight")
+    return bool(-1 < top < height and bottom > 0)  # subpixel scrolling may leave -0.2
+
+
+@needs_webdriver
+def test_blanks_are_not_wrong_and_the_score_links_to_each_wrong_answer(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    d = driver
+    loaded = load_bank(mini_bank)
+    page = tmp_path / "mini-selfcheck.html"
+    page.write_bytes(render_page(loaded, loaded.bank.questions))
+    try:
+        d.set_window_size(375, 800)  # a phone: the wrong answers are far down the page
+        _open(d, page)
+        # The unit is named as a unit, which reads right whatever it is.
+        hint = d.find_element(*_by("#q-china-investment-answer-hint")).text
+        assert hint == "Give the number (unit: billion USD); use a point for decimals (2.5)."
+        _answer_right(d, {"keosayan"})
+        _answer_wrong(d, {"breakaway-regions", "timeline"})
+        _click(d, "check")
+        total = "1 of 3 answered right (33%); 5 left blank"
+        assert d.find_element(*_by("#score-total")).text == total
+        assert d.find_element(*_by("#progress")).text == f"Checked: {total}."
+        assert _score_rows(d) == [
+            ["Sovereignty and international law", "0", "2", "2"],
+            ["Sanctions and trade", "1", "1", "3"],
+        ]
+        for qid in ("un-two-principles", "forum-number", "china-investment"):
+            assert _verdict(d, qid) == "– Not answered (not counted)", qid
+            assert "is-blank" in _card(d, qid).get_attribute("class")
+        assert _verdict(d, "timeline").startswith("✗ Wrong")
+
+        # Under the score, a link to each wrong question, in page order; and back again.
+        links = d.find_elements(*_by("#score-wrong li a"))
+        assert [a.text for a in links] == ["Question 2", "Question 8"]
+        assert (
+            "Question 2 · Which regions did Tokayev say"
+            in d.find_element(*_by("#score-wrong")).text
+        )
+        links[1].click()
+        card = _card(d, "timeline")
+        assert d.switch_to.active_element == card
+        assert _in_view(d, card)
+        back = card.find_element(*_by(".feedback a.to-score"))
+        assert back.text == "↑ Back to the score"
+        back.click()
+        assert d.switch_to.active_element.get_attribute("id") == "score"
+        assert _in_view(d, d.find_element(*_by("#score")))
+
+        # Retry asks again only what was answered wrong, not what was left blank.
+        _click(d, "retry")
+        assert _visible_cards(d) == ["breakaway-regions", "timeline"]
+        progress = d.find_element(*_by("#progress")).text
+        assert progress == "Retrying 2 questions answered wrong · Answered 0 of 2."
+    finally:
+        d.set_window_size(1200, 900)
+
+
+@needs_webdriver
+def test_the_article_is_on_the_page_and_feedback_links_to_its_paragraph(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    from kzquiz.render.worksheet import passage
+
+    d = driver
+    loaded = load_bank(mini_bank)
+    page = tmp_path / "mini-selfcheck.html"
+    page.write_bytes(render_page(loaded, loaded.bank.questions))
+    _open(d, page)
+    d.get_log("browser")  # drop what earlier tests left in the log: only this page counts
+    box = d.find_element(*_by("details#passage"))
+    assert box.get_attribute("open") is None  # folded until wanted
+    summary = box.find_element(*_by("summary")).text
+    assert loaded.source.title in summary and "25 numbered paragraphs" in summary
+    # The worksheet's paragraphs and numbers, which the feedback and the key cite.
+    shown = d.execute_script(
+        "return Array.from(document.querySelectorAll('#passage .para')).map(function (p) {"
+        " return [p.id, p.querySelector('.pn').textContent, p.querySelector('.ptext').textContent];"
+        "});"
+    )
+    expected = passage(loaded).paragraphs
+    assert shown == [[f"para-{n}", f"Paragraph {n}", text] for n, _, text in expected]
+    headings = [h.get_attribute("textContent") for h in box.find_elements(*_by("h3"))]
+    assert headings == [h for _, h, _ in expected if h]
+
+    _answer_right(d, {"keosayan"})
+    _click(d, "check")
+    n = loaded.paragraph_of["keosayan"]
+    link = _card(d, "keosayan").find_element(*_by(".cite a"))
+    assert link.text == f"paragraph {n}"
+    link.click()
+    assert box.get_attribute("open") is not None
+    para = d.switch_to.active_element
+    assert para.get_attribute("id") == f"para-{n}" and _in_view(d, para)
+    assert loaded.bank.questions[4].evidence in para.text  # keosayan's quote is in it
+    back = para.find_element(*_by("a.back-to-question"))
+    assert back.text == "↩ Back to question 5"
+    back.click()
+    assert d.switch_to.active_element == _card(d, "keosayan")
+    assert _in_view(d, _card(d, "keosayan"))
+    assert d.get_log("browser") == []
+
+
+@needs_webdriver
+def test_a_long_matching_choice_is_readable_on_a_phone(
+    driver: Any, mini_bank_data: dict[str, Any], make_bank: BankFactory, tmp_path: Path
+) -> None:
+    d = driver
+    matching = next(q for q in mini_bank_data["questions"] if q["type"] == "matching")
+    long = "Editor-in-chief of the RT television network and of the Rossiya Segodnya agency"
+    matching["pairs"][1]["right"] = long
+    loaded = load_bank(make_bank(mini_bank_data))
+    page = tmp_path / "mini-selfcheck.html"
+    page.write_bytes(render_page(loaded, loaded.bank.questions))
+    try:
+        d.set_window_size(375, 800)
+        _open(d, page)
+        _match(d, "who-is-who", ["President of Iran", long, "President of Russia"])
+        select = d.find_element(*_by("#q-who-is-who-m1"))
+        # The select itself cuts the text: it is wider than the select's box.
+        text_width, box_width = d.execute_script(
+            "var s = arguments[0], c = document.createElement('canvas').getContext('2d');"
+            "var st = getComputedStyle(s); c.font = st.fontWeight + ' ' + st.fontSize + ' '"
+            " + st.fontFamily; return [c.measureText(s.selectedOptions[0].text).width,"
+            " s.clientWidth];",
+            select,
+        )
+        assert text_width > box_width
+        # ...so the full text is shown beside it, unclipped.
+        full = d.find_element(*_by("#q-who-is-who-m1 ~ .chosen"))
+        assert full.is_displayed() and full.text == long
+        clipped = d.execute_script(
+            "return arguments[0].scrollWidth > arguments[0].clientWidth", full
+        )
+        assert clipped is False
+        d.refresh()  # the text comes back with the saved answer
+        full = d.find_element(*_by("#q-who-is-who-m1 ~ .chosen"))
+        assert full.text == long
+    finally:
+        d.set_window_size(1200, 900)
+
+
+@needs_webdriver
+def test_dark_mode_is_dark_and_readable(driver: Any, mini_bank: Path, tmp_path: Path) -> None:
+    d = driver
+    loaded = load_bank(mini_bank)
+    page = tmp_path / "mini-selfcheck.html"
+    page.write_bytes(render_page(loaded, loaded.bank.questions))
+    scheme = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", scheme)
+    try:
+        _open(d, page)
+        background, text = d.execute_script(
+            "var s = getComputedStyle(document.body); return [s.backgroundColor, s.color];"
+        )
+
+        def lightness(css: str) -> float:
+            r, g, b = (int(x) for x in re.findall(r"\d+", css)[:3])
+            return (r + g + b) / 765
+
+        assert lightness(background) < 0.15 and lightness(text) > 0.85, (background, text)
+        d.execute_script("document.getElementById('passage').open = true")
+        seen, bad = d.execute_script(_CONTRAST_JS)
+        assert seen > 60 and bad == []
+        _answer_right(d, {"un-two-principles", "keosayan"})
+        _answer_wrong(d, {"breakaway-regions", "forum-number", "who-is-who"})
+        _click(d, "check")
+        seen, bad = d.execute_script(_CONTRAST_JS)
+        assert seen > 100 and bad == []
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

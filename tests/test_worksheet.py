@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +14,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from browser import needs_pdf_tools, pdf_page_size, pdf_pages, pdf_text, print_to_pdf
+from browser import (
+    needs_pdf_tools,
+    needs_webdriver,
+    needs_webdriver_and_pdf_tools,
+    pdf_page_size,
+    pdf_pages,
+    pdf_text,
+    print_to_pdf,
+    print_with_browser_headers,
+    webdriver,
+)
 from conftest import MINI_BANK, BankFactory
 from kzquiz.build import STEPS
 from kzquiz.cli import app
@@ -330,6 +341,19 @@ def test_worksheet_has_header_points_instructions_and_no_answers(mini_bank: Path
     assert "Tigran Keosayan" not in html and "twenty-fifth" not in html  # short and cloze answers
 
 
+def test_numeric_unit_reads_right_whatever_the_unit(
+    mini_bank_data: dict[str, Any], make_bank: BankFactory
+) -> None:
+    # "states" or "percent" after a bare box read as if the box were part of a sentence;
+    # naming it as the unit reads right for any unit.
+    data = copy.deepcopy(mini_bank_data)
+    numeric = next(q for q in data["questions"] if q["type"] == "numeric")
+    numeric["unit"] = "states"
+    root = dom(render(make_bank(data))["mini-worksheet-A.html"])
+    block = next(b for b in root.find_all(attr="data-qid") if b.attrs["data-qid"] == numeric["id"])
+    assert block.find("numeric").text() == "(unit: states)"
+
+
 def test_reading_passage_has_numbered_paragraphs_and_can_be_left_out(mini_bank: Path) -> None:
     loaded = load_bank(mini_bank)
     with_reading = dom(render(mini_bank)["mini-worksheet-A.html"])
@@ -569,6 +593,79 @@ def test_printed_worksheets_and_key(
         for part in re.split(r"; | → ", q.answer_text()):
             assert flat(part) in key_text, (q.id, part)
     assert 3 <= pdf_pages(key_pdf) <= 6
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """One headless Chromium for the module's browser tests."""
+    d = webdriver()
+    yield d
+    d.quit()
+
+
+_GAPS_JS = """
+// Gap in px between the end of each question number's digits and the start of its text.
+return Array.from(document.querySelectorAll(".q-head")).map(function (head) {
+  var num = head.querySelector(".q-num"), stem = head.querySelector(".q-stem");
+  var digits = document.createRange();
+  digits.selectNodeContents(num);
+  var text = document.createRange();
+  text.selectNodeContents(stem);
+  return [num.textContent, text.getClientRects()[0].left - digits.getBoundingClientRect().right];
+});
+"""
+
+
+@needs_webdriver
+def test_three_digit_numbers_keep_their_distance_from_the_text(
+    driver: Any, make_bank: BankFactory, tmp_path: Path
+) -> None:
+    files = render(make_bank(big_bank_data(15)), reading=False)  # 120 questions
+    page = tmp_path / "mini-worksheet-A.html"
+    page.write_bytes(files["mini-worksheet-A.html"])
+    driver.get(page.as_uri())
+    gaps = driver.execute_script(_GAPS_JS)
+    assert [n for n, _ in gaps] == [str(i) for i in range(1, 121)]
+    mm = 96 / 25.4  # CSS px per millimetre
+    crowded = [(n, round(gap / mm, 2)) for n, gap in gaps if gap < 1.5 * mm]
+    assert crowded == []
+    # ...and the answer area starts under the text, not under the number.
+    lefts = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.q')).map(function (q) {"
+        " return [q.querySelector('.q-stem').getBoundingClientRect().left,"
+        " (q.querySelector('.q-body') || q.querySelector('.q-stem')).getBoundingClientRect().left];"
+        "});"
+    )
+    assert all(abs(stem - body) < 1 for stem, body in lefts), lefts[:3]
+
+
+@needs_webdriver_and_pdf_tools
+def test_browser_headers_and_footers_are_suppressed(
+    driver: Any, mini_bank: Path, tmp_path: Path
+) -> None:
+    # Chrome's print dialog ticks "Headers and footers" by default: a date and the page
+    # title at the top of every page, the file's URL at the bottom. Our own footer stays.
+    files = render(mini_bank, versions=1)
+    checked = 0
+    for name, title in [
+        ("mini-worksheet-A.html", "Mini bank · Version A"),
+        ("mini-key.html", "Mini bank · Answer key"),
+    ]:
+        html = tmp_path / name
+        html.write_bytes(files[name])
+        pdf = print_with_browser_headers(driver, html, tmp_path / f"{name}.pdf")
+        pages = pdf_text(pdf).split("\f")[:-1]
+        assert len(pages) == pdf_pages(pdf) >= 2
+        for number, page in enumerate(pages, 1):
+            lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+            assert not any(re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", ln) for ln in lines), lines
+            assert not any(re.search(r"\d{1,2}:\d{2}\s*[AP]M", ln) for ln in lines), lines
+            assert "file:" not in page and html.name not in page
+            assert title not in lines, (name, number, lines[:3])
+            # The page's own footer: title, part and page number, once per page.
+            assert flat(page).count(f" · page {number} of {len(pages)}") == 1, flat(page)[-80:]
+            checked += 1
+    assert checked >= 4
 
 
 @needs_pdf_tools

@@ -33,6 +33,7 @@ from kzquiz.model import (
     TrueFalse,
 )
 from kzquiz.render import Outputs, env
+from kzquiz.render.worksheet import passage
 from kzquiz.select import scrambled, shuffled
 
 # The seed `kzquiz build` uses, and `kzquiz selfcheck` without --seed: the same bank always
@@ -57,6 +58,16 @@ def file_name(bank_id: str) -> str:
     return f"{bank_id}-selfcheck.html"
 
 
+def state_key(bank_id: str, questions: Sequence[Question], seed: int) -> str:
+    """The page's localStorage key: its bank, its questions in their order, and its seed.
+
+    Every file:// page is one origin, so two pages of one bank (say one topic each) would
+    share a key named after the bank alone and overwrite each other's answers.
+    """
+    ident = json.dumps([[q.id for q in questions], seed], separators=(",", ":"))
+    return f"kzquiz:{bank_id}:{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+
+
 def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
     """`kzquiz build` step: every question in bank order, choices shuffled with a fixed seed."""
     del out_dir  # renders in memory; build_all writes the files
@@ -68,16 +79,27 @@ def render_page(
     loaded: LoadedBank, questions: Sequence[Question], *, seed: int | None = None
 ) -> bytes:
     """The self-check page for these questions (in this order) as UTF-8 bytes."""
-    rng = random.Random(DEFAULT_SEED if seed is None else seed)
-    data = {
+    seed = DEFAULT_SEED if seed is None else seed
+    rng = random.Random(seed)
+    reading = passage(loaded)
+    data: dict[str, Any] = {
         "topics": [
             {"id": t, "name": name}
             for t, name in loaded.bank.topics.items()
             if any(q.topic == t for q in questions)
         ],
         "questions": [page_question(q, loaded.paragraph_of.get(q.id), rng) for q in questions],
+        # The worksheet's passage, numbered as the feedback cites it. It quotes the evidence,
+        # so it travels with the other hidden data rather than as page text.
+        "passage": {
+            "title": reading.title,
+            "date": reading.date or "",
+            "paragraphs": [list(p) for p in reading.paragraphs],
+        }
+        if reading.paragraphs
+        else None,
     }
-    meta = {"bank": loaded.id}
+    meta = {"bank": loaded.id, "store": state_key(loaded.id, questions, seed)}
     css = _asset("selfcheck.css")
     js = _asset("selfcheck.js")
     html = (
@@ -89,6 +111,7 @@ def render_page(
             source_title=loaded.source.title or loaded.bank.bank.source.title,
             source_date=loaded.bank.bank.source.date or "",
             count=len(questions),
+            has_passage=data["passage"] is not None,
             css=_markup(css),
             js=_markup(js),
             csp=(

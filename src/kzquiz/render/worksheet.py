@@ -171,6 +171,7 @@ class _Sheet:
     seed: int | None
     questions: int
     points: int
+    digits: int = 1  # of the highest question number, to size the number column
     types: list[tuple[str, str, str]] = field(default_factory=list)  # (type, label, instruction)
 
 
@@ -210,6 +211,7 @@ def _render(
         seed=options.seed,
         questions=len(questions),
         points=sum(q.score for q in questions),
+        digits=len(str(len(questions))),
         types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
     )
     from kzquiz.render import env
@@ -217,7 +219,7 @@ def _render(
     worksheet = env().get_template("worksheet/worksheet.html.j2")
     key = env().get_template("worksheet/key.html.j2")
     files: dict[str, bytes] = {}
-    reading = _reading(loaded) if options.reading else None
+    reading = passage(loaded) if options.reading else None
     for version in versions:
         html = worksheet.render(
             sheet=sheet,
@@ -348,7 +350,7 @@ def _full_key(versions: list[Version]) -> list[tuple[str, list[_KeyEntry]]]:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class Passage:
     """The reading passage: title, date and paragraphs with their number and heading."""
 
     title: str
@@ -356,9 +358,10 @@ class _Reading:
     paragraphs: list[tuple[int, str | None, str]]  # (number, heading before it, text)
 
 
-def _reading(loaded: LoadedBank) -> _Reading:
+def passage(loaded: LoadedBank) -> Passage:
+    """The bank's article as printed and shown: numbered as the key and feedback cite it."""
     src = loaded.source
-    return _Reading(
+    return Passage(
         title=src.title or loaded.bank.bank.source.title,
         date=loaded.bank.bank.source.date,
         paragraphs=[(n, src.headings.get(n), p) for n, p in enumerate(src.paragraphs, 1)],

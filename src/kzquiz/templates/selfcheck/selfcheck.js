@@ -199,12 +199,13 @@
 
   var meta = JSON.parse(document.getElementById("kzq-meta").textContent);
   var data = decode(document.getElementById("kzq-data").textContent, meta.bank);
-  var STORE = "kzquiz:" + meta.bank;
+  // One key per page (bank, questions, seed): every file:// page shares one localStorage.
+  var STORE = meta.store;
   var questions = data.questions;
   var topicName = {};
   data.topics.forEach(function (t) { topicName[t.id] = t.name; });
-  var byId = {}, controls = {};
-  questions.forEach(function (q) { byId[q.id] = q; });
+  var byId = {}, controls = {}, numberOf = {};
+  questions.forEach(function (q, i) { byId[q.id] = q; numberOf[q.id] = i + 1; });
 
   var quiz = document.getElementById("quiz");
   var progress = document.getElementById("progress");
@@ -213,6 +214,8 @@
   var checkBtn = document.getElementById("check");
   var retryBtn = document.getElementById("retry");
   var resetBtn = document.getElementById("reset");
+  var passageBox = document.getElementById("passage");
+  var wrongBox = document.getElementById("score-wrong");
   var storageOk = true;
 
   function el(tag, attrs, children) {
@@ -229,6 +232,13 @@
       node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
     });
     return node;
+  }
+
+  // Move focus and the view to the top of a card, the score or a paragraph: focus() alone
+  // scrolls a card taller than a phone's screen to show its end, not its start.
+  function goTo(node) {
+    node.scrollIntoView({ block: "start" });
+    node.focus({ preventScroll: true });
   }
 
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
@@ -357,7 +367,9 @@
     body.appendChild(el("label", { "class": "prompt", "for": id }, [q.prompt]));
     if (numeric) {
       body.appendChild(el("div", { "class": "number-row" }, [input, q.unit ? el("span", { "class": "unit" }, [q.unit]) : null]));
-      body.appendChild(el("p", { "class": "hint", id: id + "-hint" }, ["A number; use a point for decimals (2.5)."]));
+      body.appendChild(el("p", { "class": "hint", id: id + "-hint" }, [
+        "Give the number" + (q.unit ? " (unit: " + q.unit + ")" : "") + "; use a point for decimals (2.5)."
+      ]));
     } else {
       body.appendChild(el("div", null, [input]));
     }
@@ -403,7 +415,7 @@
   }
 
   function matchingWidget(q, body, number) {
-    var selects = [], expected = [];
+    var selects = [], expected = [], chosen = [];
     body.appendChild(el("p", { "class": "prompt" }, [q.prompt]));
     var table = el("table", { "class": "match" });
     var tbody = el("tbody");
@@ -412,9 +424,16 @@
       var select = el("select", { id: id, "aria-describedby": number }, [el("option", { value: "" }, ["Choose…"])]);
       q.order.forEach(function (idx) { select.appendChild(el("option", { value: String(idx) }, [q.right[idx]])); });
       var exp = el("span", { "class": "expected", hidden: true });
-      selects.push(select); expected.push(exp);
-      tbody.appendChild(el("tr", null, [el("td", null, [el("label", { "for": id }, [left])]), el("td", null, [select, exp])]));
+      // The select already tells a screen reader its value; this is for eyes only.
+      var full = el("span", { "class": "chosen", "aria-hidden": "true" });
+      select.addEventListener("change", function () { showChosen(i); });
+      selects.push(select); expected.push(exp); chosen.push(full);
+      tbody.appendChild(el("tr", null, [el("td", null, [el("label", { "for": id }, [left])]), el("td", null, [select, full, exp])]));
     });
+    function showChosen(i) {
+      var s = selects[i];
+      chosen[i].textContent = s.value === "" ? "" : s.options[s.selectedIndex].textContent;
+    }
     table.appendChild(tbody);
     body.appendChild(table);
     return {
@@ -423,6 +442,7 @@
         selects.forEach(function (s, i) {
           var v = Array.isArray(r) && isInt(r[i]) && r[i] >= 0 && r[i] < q.right.length ? String(r[i]) : "";
           s.value = v;
+          showChosen(i);
         });
       },
       lock: function (on) { selects.forEach(function (s) { s.disabled = on; }); },
@@ -499,17 +519,18 @@
     };
   }
 
-  function feedback(q, r, g, box) {
+  function feedback(q, r, g, box, blank) {
     clear(box);
     var verdict;
     var n = g.parts.length;
     var unit = q.type === "cloze" ? "blanks" : q.type === "matching" ? "matches" : null;
     if (g.correct) {
       verdict = el("p", { "class": "verdict right" }, ["✓ Right"]);
+    } else if (blank) {
+      verdict = el("p", { "class": "verdict blank" }, ["– Not answered (not counted)"]);
     } else {
       var why = "";
-      if (!isAnswered(q, r) && q.type !== "ordering") { why = " (not answered)"; }
-      else if (q.type === "numeric" && parseNumber(r) === null) { why = " (“" + r + "” is not a number)"; }
+      if (q.type === "numeric" && parseNumber(r) === null) { why = " (“" + r + "” is not a number)"; }
       else if (unit && n > 1) { why = " (" + g.parts.filter(Boolean).length + " of " + n + " " + unit + " right)"; }
       verdict = el("p", { "class": "verdict wrong" }, ["✗ Wrong" + why]);
     }
@@ -518,17 +539,71 @@
     box.appendChild(el("p", { "class": "explanation" }, [q.explanation]));
     box.appendChild(el("blockquote", { "class": "evidence" }, [
       el("p", null, ["“" + q.evidence + "”"]),
-      el("p", { "class": "cite" }, ["From the article" + (q.paragraph ? ", paragraph " + q.paragraph : "")])
+      el("p", { "class": "cite" }, ["From the article", q.paragraph ? ", " : null, citation(q)])
     ]));
+    var back = el("a", { "class": "to-score", href: "#score" }, ["↑ Back to the score"]);
+    back.addEventListener("click", function (e) { e.preventDefault(); goTo(scoreBox); });
+    box.appendChild(back);
     box.hidden = false;
   }
+
+  /* ---- The reading passage: folded, numbered as the feedback cites it ---- */
+
+  var paragraphs = {};
+  var backLink = el("a", { "class": "back-to-question", href: "#quiz" });
+  backLink.addEventListener("click", function (e) {
+    var id = backLink.getAttribute("data-qid");
+    if (!id || !cards[id]) { return; }
+    e.preventDefault();
+    goTo(cards[id]);
+  });
+
+  function buildPassage(p) {
+    passageBox.appendChild(el("summary", null, [
+      "The article: “" + p.title + "”" + (p.date ? " (" + p.date + ")" : "") +
+      " · " + p.paragraphs.length + " numbered paragraph" + (p.paragraphs.length === 1 ? "" : "s")
+    ]));
+    p.paragraphs.forEach(function (row) {
+      var num = row[0], heading = row[1], text = row[2];
+      if (heading) { passageBox.appendChild(el("h3", null, [heading])); }
+      var para = el("p", { "class": "para", id: "para-" + num, tabindex: "-1" }, [
+        el("span", { "class": "pn" }, [el("span", { "class": "visually-hidden" }, ["Paragraph "]), String(num)]),
+        el("span", { "class": "ptext" }, [text])
+      ]);
+      paragraphs[num] = para;
+      passageBox.appendChild(para);
+    });
+    passageBox.hidden = false;
+  }
+
+  function showParagraph(num, q) {
+    var para = paragraphs[num];
+    passageBox.open = true;
+    backLink.setAttribute("href", "#q-" + q.id);
+    backLink.setAttribute("data-qid", q.id);
+    backLink.textContent = "↩ Back to question " + numberOf[q.id];
+    para.querySelector(".ptext").appendChild(backLink);
+    goTo(para);
+  }
+
+  function citation(q) {
+    if (!q.paragraph) { return null; }
+    var label = "paragraph " + q.paragraph;
+    if (!paragraphs[q.paragraph]) { return label; }
+    var link = el("a", { href: "#para-" + q.paragraph }, [label]);
+    link.addEventListener("click", function (e) { e.preventDefault(); showParagraph(q.paragraph, q); });
+    return link;
+  }
+
+  if (data.passage) { buildPassage(data.passage); }
 
   /* ---- Building the page ---- */
 
   var cards = {}, boxes = {};
   questions.forEach(function (q, i) {
     var numberId = "q-" + q.id + "-title";
-    var card = el("section", { "class": "q", id: "q-" + q.id, "aria-labelledby": numberId });
+    // tabindex -1: links from the score and the passage move focus (and a phone's view) here.
+    var card = el("section", { "class": "q", id: "q-" + q.id, "aria-labelledby": numberId, tabindex: "-1" });
     card.appendChild(el("h2", { "class": "q-meta", id: numberId }, [
       el("span", { "class": "num" }, ["Question " + (i + 1) + " of " + questions.length]),
       " · " + (topicName[q.topic] || q.topic)
@@ -553,33 +628,70 @@
     showProgress();
   }
 
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  // Each question asked this round is right, wrong, or blank (never answered): a blank is
+  // neither counted against the student nor retried.
+  function tally() {
+    var t = { right: [], wrong: [], blank: [] };
+    activeIds().forEach(function (id) {
+      var q = byId[id];
+      if (grade(q, controls[id].read()).correct) { t.right.push(id); }
+      else if (isAnswered(q, state.answers[id])) { t.wrong.push(id); }
+      else { t.blank.push(id); }
+    });
+    return t;
+  }
+
+  function summary(t) {
+    var answered = t.right.length + t.wrong.length;
+    if (!answered) { return "Nothing answered: " + plural(t.blank.length, "question") + " left blank"; }
+    return t.right.length + " of " + answered + " answered right (" + percent(t.right.length, answered) + ")" +
+      (t.blank.length ? "; " + t.blank.length + " left blank" : "");
+  }
+
   function showProgress() {
     var ids = activeIds();
     if (state.checked) {
-      var right = ids.filter(function (id) { return grade(byId[id], controls[id].read()).correct; }).length;
-      progress.textContent = "Checked: " + right + " of " + ids.length + " right.";
+      progress.textContent = "Checked: " + summary(tally()) + ".";
       return;
     }
     var done = ids.filter(function (id) { return isAnswered(byId[id], state.answers[id]); }).length;
-    var lead = state.active ? "Retrying " + ids.length + " missed question" + (ids.length === 1 ? "" : "s") + " · " : "";
+    var lead = state.active ? "Retrying " + plural(ids.length, "question") + " answered wrong · " : "";
     progress.textContent = lead + "Answered " + done + " of " + ids.length + ".";
   }
 
   function percent(a, b) { return b ? Math.round((100 * a) / b) + "%" : "0%"; }
 
-  function showScore(results) {
-    var ids = activeIds();
-    var right = ids.filter(function (id) { return results[id]; }).length;
-    document.getElementById("score-total").textContent =
-      (state.active ? "This round: " : "") + right + " of " + ids.length + " right (" + percent(right, ids.length) + ")";
+  function excerpt(text, limit) {
+    var t = String(text).replace(SPACES, " ").replace(EDGES, "");
+    return t.length > limit ? t.slice(0, limit - 1).replace(EDGES, "") + "…" : t;
+  }
+
+  function showScore(t) {
+    var ids = activeIds(), right = {}, blank = {};
+    t.right.forEach(function (id) { right[id] = true; });
+    t.blank.forEach(function (id) { blank[id] = true; });
+    document.getElementById("score-total").textContent = (state.active ? "This round: " : "") + summary(t);
     var tbody = scoreBox.querySelector("tbody");
     clear(tbody);
-    data.topics.forEach(function (t) {
-      var mine = ids.filter(function (id) { return byId[id].topic === t.id; });
+    data.topics.forEach(function (topic) {
+      var mine = ids.filter(function (id) { return byId[id].topic === topic.id; });
       if (!mine.length) { return; }
-      var got = mine.filter(function (id) { return results[id]; }).length;
-      tbody.appendChild(el("tr", null, [el("th", { scope: "row" }, [t.name]), el("td", { "class": "n" }, [String(got)]), el("td", { "class": "n" }, [String(mine.length)])]));
+      var got = mine.filter(function (id) { return right[id]; }).length;
+      var left = mine.filter(function (id) { return blank[id]; }).length;
+      tbody.appendChild(el("tr", null, [el("th", { scope: "row" }, [topic.name]), el("td", { "class": "n" }, [String(got)]),
+        el("td", { "class": "n" }, [String(mine.length - left)]), el("td", { "class": "n" }, [String(left)])]));
     });
+    // A link to each wrong question, so a long page on a phone needs no scrolling to find them.
+    var list = wrongBox.querySelector("ol");
+    clear(list);
+    t.wrong.forEach(function (id) {
+      var link = el("a", { href: "#q-" + id }, ["Question " + numberOf[id]]);
+      link.addEventListener("click", function (e) { e.preventDefault(); goTo(cards[id]); });
+      list.appendChild(el("li", null, [link, el("span", { "class": "excerpt" }, [" · " + excerpt(byId[id].prompt, 70)])]));
+    });
+    wrongBox.hidden = !t.wrong.length;
     var overall = document.getElementById("score-overall");
     var best = questions.filter(function (q) { return state.best[q.id] === true; }).length;
     overall.textContent = state.round > 1
@@ -590,7 +702,7 @@
   }
 
   function render() {
-    var ids = activeIds(), active = {}, results = {}, wrong = 0;
+    var ids = activeIds(), active = {};
     ids.forEach(function (id) { active[id] = true; });
     questions.forEach(function (q) {
       var c = controls[q.id];
@@ -603,23 +715,24 @@
       clear(boxes[q.id]);
       if (state.checked && active[q.id]) {
         var r = c.read(), g = grade(q, r);
-        results[q.id] = g.correct;
-        if (!g.correct) { wrong++; }
+        var blank = !g.correct && !isAnswered(q, state.answers[q.id]);
         c.mark(r, g);
-        cards[q.id].className = "q " + (g.correct ? "is-right" : "is-wrong");
-        feedback(q, r, g, boxes[q.id]);
+        cards[q.id].className = "q " + (g.correct ? "is-right" : blank ? "is-blank" : "is-wrong");
+        feedback(q, r, g, boxes[q.id], blank);
       }
     });
-    if (state.checked) { showScore(results); } else { scoreBox.hidden = true; }
+    var t = state.checked ? tally() : null;
+    if (t) { showScore(t); } else { scoreBox.hidden = true; }
     checkBtn.hidden = state.checked;
-    retryBtn.hidden = !(state.checked && wrong > 0);
+    retryBtn.hidden = !(t && t.wrong.length > 0);
     showProgress();
   }
 
   checkBtn.addEventListener("click", function () {
     activeIds().forEach(function (id) {
       var r = controls[id].read();
-      state.answers[id] = r;
+      // An ordering always reads as some order; it counts as answered once an item was moved.
+      if (byId[id].type !== "ordering" || state.answers.hasOwnProperty(id)) { state.answers[id] = r; }
       if (grade(byId[id], r).correct) { state.best[id] = true; }
     });
     state.checked = true;
@@ -629,7 +742,7 @@
   });
 
   retryBtn.addEventListener("click", function () {
-    var missed = activeIds().filter(function (id) { return !grade(byId[id], controls[id].read()).correct; });
+    var missed = tally().wrong;
     if (!missed.length) { return; }
     missed.forEach(function (id) { delete state.answers[id]; });
     state.active = missed;
@@ -637,11 +750,10 @@
     state.round += 1;
     save();
     render();
-    announce("Retrying " + missed.length + " missed question" + (missed.length === 1 ? "" : "s") + ".");
+    announce("Retrying " + plural(missed.length, "question") + " answered wrong.");
     var first = cards[missed[0]].querySelector("input, select, button");
     if (first) { first.focus(); }
   });
-
   resetBtn.addEventListener("click", function () {
     if (!window.confirm("Start over? This clears every answer on this page.")) { return; }
     try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing kept, nothing to clear */ }
