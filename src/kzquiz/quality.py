@@ -26,15 +26,9 @@ from kzquiz.bank import LoadedBank
 from kzquiz.model import (
     LEVELS,
     Bank,
-    Cloze,
-    Matching,
     Multiple,
-    Numeric,
-    Ordering,
     Question,
-    Short,
     Single,
-    TrueFalse,
     format_number,
 )
 from kzquiz.source import normalise
@@ -52,9 +46,14 @@ MIN_CHOICE_TERM = 4
 # Longest answer term looked for in visible text, in tokens; a longer key is a sentence
 # that no other question repeats word for word by accident.
 MAX_TERM_TOKENS = 12
+# Questions that may show one answer before the question asking for it is warned about
+# instead of each of them.
+MAX_PAIRS_PER_TERM = 3
 # Questions listed in a bank-level warning before "and N more".
 MAX_LISTED = 20
 
+# Dispatch is on `q.type`, not isinstance: isinstance on pydantic models costs a microsecond
+# a call, and these run over every question of every check.
 # Numbers keep their decimal point or thousands comma ("0.5", "1,000"), so 193 never
 # matches inside 1930 or 19.3; everything else splits on non-word characters.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\d+")
@@ -94,56 +93,61 @@ def _letter(position: int) -> str:
 
 def answer_terms(q: Question) -> list[str]:
     """What a student writes or picks as the answer, as written (for leak detection)."""
-    if isinstance(q, Short):
+    if q.type == "short":
         return list(q.answers)
-    if isinstance(q, Cloze):
+    if q.type == "cloze":
         return [alt for blank in q.blanks for alt in blank]
-    if isinstance(q, Numeric):
+    if q.type == "numeric":
         return [format_number(q.answer)]
-    if isinstance(q, Single):
+    if q.type == "single":
         return [
             c.text
             for c in q.choices
             if c.correct and (len(c.text) >= MIN_CHOICE_TERM or any(ch.isdigit() for ch in c.text))
         ]
-    if isinstance(q, (Multiple, TrueFalse, Matching, Ordering)):
+    if (
+        q.type == "multiple"
+        or q.type == "truefalse"
+        or q.type == "matching"
+        or q.type == "ordering"
+    ):
         return []
     assert_never(q)
 
 
 def visible_fields(q: Question) -> list[tuple[Path, str]]:
     """Each piece of text a student sees on the sheet, with its path in the question."""
-    if isinstance(q, (Single, Multiple)):
+    if q.type == "single" or q.type == "multiple":
         return [(("prompt",), q.prompt)] + [
             (("choices", j, "text"), c.text) for j, c in enumerate(q.choices)
         ]
-    if isinstance(q, Cloze):
+    if q.type == "cloze":
         return [(("text",), _BLANK.sub(" ", q.text))]
-    if isinstance(q, (TrueFalse, Short, Numeric)):
+    if q.type == "truefalse" or q.type == "short" or q.type == "numeric":
         return [(("prompt",), q.prompt)]
-    if isinstance(q, Matching):
+    if q.type == "matching":
         out: list[tuple[Path, str]] = [(("prompt",), q.prompt)]
         for j, p in enumerate(q.pairs):
             out += [(("pairs", j, "left"), p.left), (("pairs", j, "right"), p.right)]
         return out
-    if isinstance(q, Ordering):
+    if q.type == "ordering":
         return [(("prompt",), q.prompt)] + [(("items", j), t) for j, t in enumerate(q.items)]
     assert_never(q)
 
 
 def _answer_key(q: Question) -> tuple[Any, ...] | None:
     """What two questions must share to give the same answer (for near-duplicates)."""
-    if isinstance(q, Single):
+    if q.type == "single":
         return ("text", normalise(q.answer_text()))
-    if isinstance(q, Multiple):
+    if q.type == "multiple":
         return ("texts", tuple(sorted(normalise(c.text) for c in q.choices if c.correct)))
-    if isinstance(q, TrueFalse):
+    if q.type == "truefalse":
         return ("bool", q.answer)
-    if isinstance(q, (Short, Cloze)):
+    if q.type == "short" or q.type == "cloze":
         return ("text", normalise(q.answer_text()))
-    if isinstance(q, Numeric):
+    if q.type == "numeric":
         return ("text", format_number(q.answer))
-    if isinstance(q, (Matching, Ordering)):
+    if q.type == "matching" or q.type == "ordering":
         return None
     assert_never(q)
 
@@ -169,8 +173,12 @@ class Analysis:
     answerers: list[list[int]] = field(default_factory=list)  # term id -> question indexes
     answers: dict[int, set[int]] = field(default_factory=dict)  # question -> term ids
     shows: dict[int, list[tuple[int, Path]]] = field(default_factory=dict)  # first place each
+    showers: list[list[tuple[int, Path]]] = field(default_factory=list)  # term id -> shown at
+    term_size: list[int] = field(default_factory=list)  # term id -> tokens
     excluded: dict[int, set[int]] = field(default_factory=dict)  # symmetric, by index
-    _all_leaks: list[Leak] | None = None
+    _leak_findings: tuple[list[Finding], int] | None = None
+    _figures: Figures | None = None
+    _near: list[tuple[int, int, str]] | None = None
 
     def is_excluded(self, a: int, b: int) -> bool:
         """Whether one of the two lists the other in `excludes`."""
@@ -186,8 +194,6 @@ class Analysis:
 
     def leaks(self, among: Iterable[int] | None = None) -> list[Leak]:
         """Every (question, term) where a question shows another's answer, within `among`."""
-        if among is None and self._all_leaks is not None:
-            return self._all_leaks
         members = range(len(self.questions)) if among is None else sorted(set(among))
         # Answerers restricted to the members, built once: linear in the members' terms.
         if among is None:
@@ -216,9 +222,13 @@ class Analysis:
                     who_set = sets[t] = set(who)
                 others = len(who) - 1 - (b in who_set) - sum(1 for e in excl if e in who_set)
                 out.append(Leak(b, path, self.term_text[t], first, others))
-        if among is None:
-            self._all_leaks = out
         return out
+
+    def leak_findings(self) -> tuple[list[Finding], int]:
+        """The cross-item leak warnings, and how many question pairs leak."""
+        if self._leak_findings is None:
+            self._leak_findings = _leak_findings(self)
+        return self._leak_findings
 
 
 @dataclass
@@ -263,6 +273,8 @@ def _analyse(questions: Sequence[Question]) -> Analysis:
                 t = term_id[key] = len(a.term_text)
                 a.term_text.append(text)
                 a.answerers.append([])
+                a.showers.append([])
+                a.term_size.append(len(key))
                 lengths.setdefault(key[0], set()).add(len(key))
             if t not in a.answers.setdefault(i, set()):
                 a.answers[i].add(t)
@@ -277,11 +289,11 @@ def _analyse(questions: Sequence[Question]) -> Analysis:
     for i, q in enumerate(questions):
         seen: set[int] = set()
         found: list[tuple[int, Path]] = []
-        own_key = (
-            {j for j, c in enumerate(q.choices) if c.correct} if isinstance(q, Single) else set()
-        )
+        own_key = {j for j, c in enumerate(q.choices) if c.correct} if q.type == "single" else set()
         for path, text in visible_fields(q):
             words = tokens(text)
+            if first.keys().isdisjoint(words):
+                continue  # most text holds no answer term at all: one check in C
             for pos, word in enumerate(words):
                 sizes = first.get(word)
                 if sizes is None:
@@ -294,9 +306,73 @@ def _analyse(questions: Sequence[Question]) -> Analysis:
                             continue
                         seen.add(t)
                         found.append((t, path))
+                        a.showers[t].append((i, path))
         if found:
             a.shows[i] = found
     return a
+
+
+def _answer_path(q: Question) -> Path:
+    """Where a question's answer is written."""
+    if q.type == "single":
+        return ("choices", next(j for j, c in enumerate(q.choices) if c.correct), "text")
+    if q.type == "short":
+        return ("answers",)
+    if q.type == "numeric":
+        return ("answer",)
+    return ("text",)
+
+
+def _leak_findings(a: Analysis) -> tuple[list[Finding], int]:
+    """One warning per question showing another's answer; one per answer shown very often.
+
+    When many questions state an answer ("Russia" in a bank about Russia), the question to
+    change is the one asking for it: it is named once, with the questions that show it,
+    which keeps the warnings linear in the bank's size.
+    """
+    qs = a.questions
+    out: list[Finding] = []
+    named: set[tuple[int, int]] = set()  # (shower, answerer): "the EAEU" and "EAEU" are one
+    # Longest terms first, so "the Eurasian Economic Union" is named rather than "Eurasian".
+    for t in sorted(range(len(a.term_text)), key=lambda t: -a.term_size[t]):
+        who, term = a.answerers[t], a.term_text[t]
+        hits = []
+        for b, path in a.showers[t]:
+            excl = a.excluded.get(b, set())
+            # Skipping b itself and b's exclusions costs at most 1 + len(excl) steps.
+            first = next((x for x in who if x != b and x not in excl), None)
+            if first is not None and (b, first) not in named:
+                named.add((b, first))
+                hits.append((b, path, first))
+        if not hits:
+            continue
+        if len(hits) <= MAX_PAIRS_PER_TERM:
+            who_set = set(who)
+            for b, path, first in hits:
+                excl = a.excluded.get(b, set())
+                others = len(who) - 1 - (b in who_set) - sum(1 for e in excl if e in who_set)
+                more = f" and {others} more" if others else ""
+                out.append(
+                    Finding(
+                        ("questions", b, *path),
+                        f"shows the answer of {where(first, qs[first])}{more}: '{term}'; "
+                        f"rephrase its {_label(path)} so it does not state '{term}', "
+                        f"or add `excludes: [{qs[first].id}]`",
+                    )
+                )
+            continue
+        asker = who[0]
+        shown = [(b, qs[b]) for b, _, _ in hits if b != asker]
+        same = f"; {len(who) - 1} more questions have this answer" if len(who) > 1 else ""
+        out.append(
+            Finding(
+                ("questions", asker, *_answer_path(qs[asker])),
+                f"its answer '{term}' is shown by {len(shown)} other questions: "
+                f"{_listing(shown)}; ask for something they do not state, or rephrase them"
+                f"{same}",
+            )
+        )
+    return out, len(named)
 
 
 def check_excludes(questions: Any) -> list[Finding]:
@@ -353,8 +429,14 @@ def _keys_longest(q: Single | Multiple) -> bool:
     return any(c.correct and len(c.text) > longest_wrong for c in q.choices)
 
 
-def _near_duplicates(questions: Sequence[Question]) -> list[tuple[int, int, str]]:
+def _near_duplicates(analysis: Analysis) -> list[tuple[int, int, str]]:
     """(later, first, answer) for each question that repeats an earlier one's evidence and answer."""
+    if analysis._near is None:
+        analysis._near = _find_near_duplicates(analysis.questions)
+    return analysis._near
+
+
+def _find_near_duplicates(questions: Sequence[Question]) -> list[tuple[int, int, str]]:
     first: dict[tuple[str, tuple[Any, ...]], int] = {}
     out = []
     for i, q in enumerate(questions):
@@ -371,20 +453,27 @@ def _near_duplicates(questions: Sequence[Question]) -> list[tuple[int, int, str]
 
 def figures(bank: Bank) -> Figures:
     """The longest-key share, key positions, true/false balance, leaks and blueprint."""
+    analysis = analyse(bank)
+    if analysis._figures is None:
+        analysis._figures = _figures(bank, analysis)
+    return analysis._figures
+
+
+def _figures(bank: Bank, analysis: Analysis) -> Figures:
     f = Figures()
     fewest: int | None = None
     true_all = tf_all = true_hard = tf_hard = 0
     for i, q in enumerate(bank.questions):
         f.blueprint[(q.topic, q.level or "unset")] += 1
-        if isinstance(q, (Single, Multiple)):
+        if q.type == "single" or q.type == "multiple":
             f.choice_items += 1
             if _keys_longest(q):
                 f.longest_key.append(i)
-        if isinstance(q, Single):
+        if q.type == "single":
             f.single_items += 1
             f.key_positions[next(j for j, c in enumerate(q.choices) if c.correct)] += 1
             fewest = len(q.choices) if fewest is None else min(fewest, len(q.choices))
-        elif isinstance(q, TrueFalse):
+        elif q.type == "truefalse":
             tf_all += 1
             true_all += q.answer
             if q.difficulty >= 2:
@@ -392,10 +481,9 @@ def figures(bank: Bank) -> Figures:
                 true_hard += q.answer
     f.fewest_choices = fewest or 0
     f.true_false, f.true_false_hard = (true_all, tf_all), (true_hard, tf_hard)
-    analysis = analyse(bank)
-    f.leaks = len(analysis.leaks())
+    f.leaks = analysis.leak_findings()[1]
     f.acknowledged = sum(len(v) for v in analysis.excluded.values()) // 2
-    f.near_duplicates = len(_near_duplicates(bank.questions))
+    f.near_duplicates = len(_near_duplicates(analysis))
     return f
 
 
@@ -424,7 +512,7 @@ def quality_findings(bank: Bank) -> list[Finding]:
             items = [
                 (i, q)
                 for i, q in enumerate(questions)
-                if isinstance(q, Single) and q.choices[position].correct
+                if q.type == "single" and q.choices[position].correct
             ]
             out.append(
                 Finding(
@@ -457,7 +545,7 @@ def quality_findings(bank: Bank) -> list[Finding]:
             items = [
                 (i, q)
                 for i, q in enumerate(questions)
-                if isinstance(q, TrueFalse) and q.answer == many and (not hard or q.difficulty >= 2)
+                if q.type == "truefalse" and q.answer == many and (not hard or q.difficulty >= 2)
             ]
             out.append(
                 Finding(
@@ -482,7 +570,7 @@ def quality_findings(bank: Bank) -> list[Finding]:
 
     for i, q in enumerate(questions):
         at: Path = ("questions", i)
-        if isinstance(q, (Single, Multiple)):
+        if q.type == "single" or q.type == "multiple":
             for j, c in enumerate(q.choices):
                 if _ALL_NONE.search(normalise(c.text)):
                     out.append(
@@ -506,19 +594,9 @@ def quality_findings(bank: Bank) -> list[Finding]:
                         f"rephrase it so it does not state '{term}'",
                     )
                 )
-    for leak in analysis.leaks():
-        a = questions[leak.answerer]
-        more = f" and {leak.others} more" if leak.others else ""
-        out.append(
-            Finding(
-                ("questions", leak.shower, *leak.path),
-                f"shows the answer of {where(leak.answerer, a)}{more}: '{leak.term}'; "
-                f"rephrase its {_label(leak.path)} so it does not state '{leak.term}', "
-                f"or add `excludes: [{a.id}]`",
-            )
-        )
+    out.extend(analysis.leak_findings()[0])
 
-    for later, first, answer in _near_duplicates(questions):
+    for later, first, answer in _near_duplicates(analysis):
         out.append(
             Finding(
                 ("questions", later, "evidence"),
