@@ -52,8 +52,6 @@ MAX_PAIRS_PER_TERM = 3
 # Questions listed in a bank-level warning before "and N more".
 MAX_LISTED = 20
 
-# Dispatch is on `q.type`, not isinstance: isinstance on pydantic models costs a microsecond
-# a call, and these run over every question of every check.
 # Numbers keep their decimal point or thousands comma ("0.5", "1,000"), so 193 never
 # matches inside 1930 or 19.3; everything else splits on non-word characters.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\d+")
@@ -89,6 +87,10 @@ def _percent(part: int, whole: int) -> str:
 
 def _letter(position: int) -> str:
     return chr(ord("A") + position)
+
+
+# The per-type functions below dispatch on `q.type`, not isinstance: isinstance on pydantic
+# models costs about a microsecond a call, and they run over every question of every check.
 
 
 def answer_terms(q: Question) -> list[str]:
@@ -179,10 +181,6 @@ class Analysis:
     _leak_findings: tuple[list[Finding], int] | None = None
     _figures: Figures | None = None
     _near: list[tuple[int, int, str]] | None = None
-
-    def is_excluded(self, a: int, b: int) -> bool:
-        """Whether one of the two lists the other in `excludes`."""
-        return b in self.excluded.get(a, ())
 
     def conflicts(self, i: int, drawn: _Drawn) -> bool:
         """Whether question i would give away, or be given away by, a question already drawn."""
