@@ -138,8 +138,6 @@ MINI_BANK: dict[str, Any] = {
             ],
             "explanation": "2016, 2019, February 24 2022, June 17 2022.",
             "evidence": "Kazakhstan joined the 2015 Paris Agreement on August 2, 2016",
-            # "The June 17 plenary session" shows the answer of forum-number's blank
-            "excludes": ["forum-number"],
         },
     ],
 }
