@@ -355,6 +355,26 @@ def test_multiword_terms_match_on_word_boundaries_folded(make_bank: BankFactory)
     ]
 
 
+def test_an_answer_many_questions_show_is_reported_once_at_its_question(
+    make_bank: BankFactory,
+) -> None:
+    questions = [short("capital", "Which city is the capital?", ["Astana"], QUOTES[0])]
+    questions += [
+        short(f"trip-{n}", f"Who flew to Astana on day {NAMES[n]}?", ["nobody"], QUOTES[n + 1])
+        for n in range(4)
+    ]
+    data = base(questions)
+    path = make_bank(data)
+    shown = ", ".join(f"questions[{n}] (id: trip-{n - 1})" for n in range(1, 5))
+    assert warnings_of(make_bank, data) == [
+        f"bank.yaml:{line_of(path, '- Astana')}:5: questions[0] (id: capital): its answer "
+        f"'Astana' is shown by 4 other questions: {shown}; ask for something they do not "
+        "state, or rephrase them"
+    ]
+    # three showers are warned about one by one
+    assert len(warnings_of(make_bank, base(questions[:4]))) == 3
+
+
 def test_a_key_shown_as_another_questions_choice_leaks(make_bank: BankFactory) -> None:
     questions = fair_singles(2)
     questions[0]["choices"] = [{"text": "Astana", "correct": True}, {"text": "Almaty"}]

@@ -310,15 +310,24 @@ def _analyse(questions: Sequence[Question]) -> Analysis:
     return a
 
 
-def _answer_path(q: Question) -> Path:
-    """Where a question's answer is written."""
+def _answer_path(q: Question, term: str) -> Path:
+    """Where a question's answer `term` is written."""
     if q.type == "single":
         return ("choices", next(j for j, c in enumerate(q.choices) if c.correct), "text")
     if q.type == "short":
-        return ("answers",)
+        return ("answers", q.answers.index(term) if term in q.answers else 0)
     if q.type == "numeric":
         return ("answer",)
-    return ("text",)
+    if q.type == "cloze":
+        return ("text",)
+    if (
+        q.type == "multiple"
+        or q.type == "truefalse"
+        or q.type == "matching"
+        or q.type == "ordering"
+    ):
+        return ("id",)  # no answer terms (see answer_terms): never asked for
+    assert_never(q)
 
 
 def _leak_findings(a: Analysis) -> tuple[list[Finding], int]:
@@ -364,7 +373,7 @@ def _leak_findings(a: Analysis) -> tuple[list[Finding], int]:
         same = f"; {len(who) - 1} more questions have this answer" if len(who) > 1 else ""
         out.append(
             Finding(
-                ("questions", asker, *_answer_path(qs[asker])),
+                ("questions", asker, *_answer_path(qs[asker], term)),
                 f"its answer '{term}' is shown by {len(shown)} other questions: "
                 f"{_listing(shown)}; ask for something they do not state, or rephrase them"
                 f"{same}",
