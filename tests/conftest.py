@@ -145,10 +145,20 @@ MINI_BANK: dict[str, Any] = {
 BankFactory = Callable[..., Path]
 
 
+def _mini_bank() -> dict[str, Any]:
+    """A deep copy of MINI_BANK with its one detected leak acknowledged, so it loads without warnings."""
+    data = copy.deepcopy(MINI_BANK)
+    # "The June 17 plenary session" (timeline) shows the answer of forum-number's blank, June.
+    # Set here, not in MINI_BANK, because tests that rename ids or poison every string copy
+    # MINI_BANK itself.
+    data["questions"][7]["excludes"] = ["forum-number"]
+    return data
+
+
 @pytest.fixture
 def mini_bank_data() -> dict[str, Any]:
     """A fresh deep copy of the mini bank, to mutate in a test."""
-    return copy.deepcopy(MINI_BANK)
+    return _mini_bank()
 
 
 @pytest.fixture
@@ -159,7 +169,7 @@ def make_bank(tmp_path: Path) -> BankFactory:
         shutil.copyfile(ARTICLE, tmp_path / "article.txt")
         path = tmp_path / name
         if data is None:
-            data = copy.deepcopy(MINI_BANK)
+            data = _mini_bank()
         text = (
             data
             if isinstance(data, str)

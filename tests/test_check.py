@@ -280,7 +280,8 @@ def test_valid_bank_passes_with_summary(in_bank_dir: Path) -> None:
     # one question of each of the eight types; difficulties 2, 4 and 2 times
     assert total.split()[1:] == ["1"] * 8 + ["2", "4", "2", "8"]
     # every row lines up with the header: the counts end where their column names end
-    rows = lines[lines.index(header) :]
+    start = lines.index(header)
+    rows = lines[start : lines.index("", start)]  # the blueprint and the figures follow
     ends = [m.end() for m in re.finditer(r"\S+", header)]
     for row in rows:
         if not row.startswith("-"):

@@ -28,6 +28,7 @@ from kzquiz.model import (
     Bank,
     Question,
 )
+from kzquiz.quality import check_excludes, quality_findings
 from kzquiz.read import BankReading, read_text
 from kzquiz.source import SourceText
 from kzquiz.speed import paused_gc
@@ -99,10 +100,12 @@ def _load_bank(reading: BankReading) -> LoadedBank:
     problems.extend(source_problems)
     findings, paragraph_of = check_identity(data.get("questions"), [str(t) for t in topics], source)
     findings.extend(check_answers(indexed))
+    findings.extend(check_excludes(data.get("questions")))
     problems.extend(loc.problem(f.path, f.message) for f in findings)
     if problems or bank is None or source is None:
         raise BankError(sorted(problems, key=_order))
-    warnings = [loc.problem(f.path, f.message) for f in check_warnings(bank)]
+    found = [*check_warnings(bank), *quality_findings(bank)]
+    warnings = [loc.problem(f.path, f.message) for f in found]
     return LoadedBank(bank, path, name, source, paragraph_of, sorted(warnings, key=_order))
 
 

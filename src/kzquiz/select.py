@@ -15,6 +15,7 @@ from typing import TypeVar
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
 from kzquiz.model import QUESTION_TYPES, Question
+from kzquiz.quality import leak_free_sample
 
 T = TypeVar("T")
 
@@ -58,9 +59,16 @@ def parse_difficulty(text: str | None) -> tuple[int, int] | None:
 
 
 def select(
-    loaded: LoadedBank, selection: Selection, rng: random.Random | None = None
+    loaded: LoadedBank,
+    selection: Selection,
+    rng: random.Random | None = None,
+    notes: list[str] | None = None,
 ) -> list[Question]:
-    """The questions matching every filter, in bank order; a sample of `count` if asked."""
+    """The questions matching every filter, in bank order; a sample of `count` if asked.
+
+    A sample never holds two questions where one gives the other away; if fewer than `count`
+    fit, a note saying so is appended to `notes`.
+    """
     bank = loaded.bank
     unknown = [t for t in selection.topics if t not in bank.topics]
     if unknown:
@@ -87,11 +95,7 @@ def select(
     if not chosen:
         raise SelectionError(f"{loaded.display}: no question matches {selection.describe()}")
     if selection.count is not None and selection.count < len(chosen):
-        if rng is None:
-            chosen = chosen[: selection.count]
-        else:
-            keep = set(rng.sample(range(len(chosen)), selection.count))
-            chosen = [q for i, q in enumerate(chosen) if i in keep]
+        chosen = leak_free_sample(loaded, chosen, selection.count, rng, notes)
     return chosen
 
 
