@@ -11,6 +11,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,15 @@ from conftest import BankFactory
 from kzquiz.cli import app
 from kzquiz.errors import OutputError
 from kzquiz.loader import load_bank
-from kzquiz.render import anki as kzanki
+from kzquiz.output import write_files
+from kzquiz.render import Outputs, RenderJob
+from kzquiz.render.anki import fields as kzfields
+from kzquiz.render.anki import ids as kzids
+from kzquiz.render.anki import models as kzmodels
+from kzquiz.render.anki import package as kzpackage
+from kzquiz.render.anki import render, state_file_name
+from kzquiz.render.anki.state import parse_state
+from kzquiz.select import Selection, select
 
 OUR_NOTE_TYPES = {"kzquiz Choice", "kzquiz Cloze", "kzquiz Answer"}
 MINI_CARDS = {"kzquiz Choice": 3, "kzquiz Cloze": 3, "kzquiz Answer": 4}
@@ -33,11 +42,29 @@ T0 = 1_700_000_000
 runner = CliRunner()
 
 
-def build(bank: Path, out: Path, *args: str) -> Any:
-    """Run `kzquiz anki BANK -o OUT ...` and insist that it worked."""
-    result = runner.invoke(app, ["anki", str(bank), "-o", str(out), *args])
-    assert result.exit_code == 0, result.output
-    return result
+@dataclass
+class Built:
+    """What a build said (its notes, one a line) and what it wrote."""
+
+    output: str
+    outputs: Outputs
+
+
+def render_bank(bank: Path, out: Path, selection: Selection | None = None) -> Outputs:
+    """The renderer on a bank, given the state file `out` holds; nothing is written."""
+    loaded = load_bank(bank)
+    name = state_file_name(loaded.id)
+    path = out / name
+    previous = {name: path.read_bytes()} if path.exists() else {}
+    questions = select(loaded, selection or Selection())
+    return render(RenderJob(loaded, questions, previous=previous))
+
+
+def build(bank: Path, out: Path, selection: Selection | None = None) -> Built:
+    """Render the deck of a bank from the state file in `out`, then write both into `out`."""
+    outputs = render_bank(bank, out, selection)
+    write_files(out, outputs.files)
+    return Built("\n".join(outputs.notes), outputs)
 
 
 def import_apkg(col: Collection, apkg: Path) -> Any:
@@ -118,7 +145,7 @@ def test_fresh_import_has_every_note_card_deck_and_tag(
         deck = mini_bank_data["topics"][q["topic"]]
         for card in note.cards():
             assert col.decks.name(card.did) == f"Mini bank::{deck}"
-        assert note.guid == kzanki.note_guid("mini", q["id"])
+        assert note.guid == kzids.note_guid("mini", q["id"])
 
     # Only our own note types carry notes; the stock ones were not used or copied.
     used = {col.get_note(n).note_type()["name"] for n in col.find_notes("")}
@@ -132,15 +159,15 @@ def test_note_types_keep_their_fixed_ids_in_anki(
 ) -> None:
     build(mini_bank, tmp_path / "decks")
     import_apkg(col, tmp_path / "decks" / "mini.apkg")
-    for nt in kzanki.NOTE_TYPES:
+    for nt in kzmodels.NOTE_TYPES:
         model = col.models.by_name(nt.name)
         assert model is not None and int(model["id"]) == nt.model_id
         assert [(f["name"], f["id"]) for f in model["flds"]] == [
             (f, nt.field_id(f)) for f in nt.fields
         ]
         assert [(t["name"], t["id"]) for t in model["tmpls"]] == [(nt.card, nt.template_id())]
-        assert kzanki.ID_FIELD in [f["name"] for f in model["flds"]]
-    assert kzanki.CLOZE.model_id != kzanki.CHOICE.model_id != kzanki.ANSWER.model_id
+        assert kzmodels.ID_FIELD in [f["name"] for f in model["flds"]]
+    assert kzmodels.CLOZE.model_id != kzmodels.CHOICE.model_id != kzmodels.ANSWER.model_id
 
 
 # ---------------------------------------------------------------------------- updates
@@ -183,7 +210,7 @@ def test_edited_question_updates_one_note_and_keeps_its_history(
     assert len(log.updated) == 1 and len(log.new) == 0 and len(log.conflicting) == 0
     assert len(log.duplicate) == 7  # Anki's word for "same GUID, not newer": skipped
     assert (
-        list(log.updated[0].fields)[kzanki.ANSWER.fields.index("Explanation")]
+        list(log.updated[0].fields)[kzmodels.ANSWER.fields.index("Explanation")]
         == (target["explanation"])
     )
     note = note_of(col, "keosayan")
@@ -242,18 +269,18 @@ def test_template_change_updates_the_note_type_instead_of_copying_it(
     # (Not reading the note type here: the anki library caches note types in Python and an
     # import does not refresh that cache.)
 
-    original = kzanki._template_text
+    original = kzmodels._template_text
 
     def restyled(name: str) -> str:
         text = original(name)
         return text + "\n.kz-restyled { color: red; }\n" if name == "cards.css" else text
 
-    monkeypatch.setattr(kzanki, "_template_text", restyled)
+    monkeypatch.setattr(kzmodels, "_template_text", restyled)
     build(mini_bank, out)  # same epoch: the note types still come out newer
     import_apkg(col, out / "mini.apkg")
     after = col.models.by_name("kzquiz Choice")
     assert after is not None and ".kz-restyled" in after["css"]
-    assert after["id"] == kzanki.CHOICE_MODEL_ID and after["mod"] == T0 + 1
+    assert after["id"] == kzids.CHOICE_MODEL_ID and after["mod"] == T0 + 1
     kz_types = [m.name for m in col.models.all_names_and_ids() if "kzquiz" in m.name]
     assert sorted(kz_types) == sorted(OUR_NOTE_TYPES)
 
@@ -279,7 +306,7 @@ def test_removed_question_is_listed_kept_in_the_state_file_and_findable(
     epoch(T0 + 60)
     result = build(bank, out)
     assert "removed from the bank" in result.output and "timeline" in result.output
-    search = kzanki.anki_search(["timeline"])
+    search = kzmodels.anki_search(["timeline"])
     assert search in result.output
     assert col.find_notes(search) == [note_of(col, "timeline").id]
 
@@ -316,7 +343,7 @@ def test_changed_question_type_is_reported(
     make_bank(retyped)
     result = build(bank, out)
     assert "changed question type" in result.output
-    assert kzanki.anki_search(["sanctions-break"]) in result.output
+    assert kzmodels.anki_search(["sanctions-break"]) in result.output
 
 
 def test_moved_question_is_reported_because_anki_keeps_its_cards_in_place(
@@ -335,7 +362,7 @@ def test_moved_question_is_reported_because_anki_keeps_its_cards_in_place(
     make_bank(moved)
     result = build(bank, out)
     assert "moved to another topic" in result.output and "keosayan" in result.output
-    search = kzanki.anki_search(["keosayan"])
+    search = kzmodels.anki_search(["keosayan"])
     assert search in result.output
 
     # What the message warns about, as Anki does it: tags updated, the card left in place.
@@ -394,15 +421,15 @@ def test_damaged_state_file_is_a_clear_error(
     assert message in result.output and "mini.lock.json" in result.output
     assert "Traceback" not in result.output
     assert not (out / "mini.apkg").exists()
-    with pytest.raises(OutputError):
-        kzanki.read_lock(out / "mini.lock.json", "mini")
+    with pytest.raises(OutputError, match=message):
+        parse_state(content, "mini", "mini.lock.json")
 
 
 def test_edited_question_hash_covers_every_shown_part(
     mini_bank: Path, mini_bank_data: dict[str, Any], make_bank: BankFactory
 ) -> None:
     base = load_bank(mini_bank)
-    before = {q.id: kzanki.note_spec(base, q).content_hash() for q in base.bank.questions}
+    before = {q.id: kzfields.note_spec(base, q).content_hash() for q in base.bank.questions}
     edits = [
         ("keosayan", "answers", ["Keosayan"]),
         ("keosayan", "tags", ["people", "tv"]),
@@ -414,7 +441,7 @@ def test_edited_question_hash_covers_every_shown_part(
         data = copy.deepcopy(mini_bank_data)
         next(q for q in data["questions"] if q["id"] == qid)[key] = value
         loaded = load_bank(make_bank(data, name=f"{key}.yaml"))
-        after = {q.id: kzanki.note_spec(loaded, q).content_hash() for q in loaded.bank.questions}
+        after = {q.id: kzfields.note_spec(loaded, q).content_hash() for q in loaded.bank.questions}
         assert after[qid] != before[qid], key
         assert {k: v for k, v in after.items() if k != qid} == {
             k: v for k, v in before.items() if k != qid
@@ -428,7 +455,7 @@ def test_filters_choose_the_notes_but_the_state_covers_the_bank(
     mini_bank: Path, tmp_path: Path, col: Collection
 ) -> None:
     out = tmp_path / "decks"
-    result = build(mini_bank, out, "--topic", "economy", "--difficulty", "1-2")
+    result = build(mini_bank, out, Selection(topics=("economy",), difficulty=(1, 2)))
     assert "3 notes, 3 cards" in result.output
     import_apkg(col, out / "mini.apkg")
     assert {note.tags[0] for note in map(col.get_note, col.find_notes(""))} >= {"china"}
@@ -448,9 +475,6 @@ def test_bad_filter_is_a_usage_error(mini_bank: Path, tmp_path: Path) -> None:
 
 
 def test_kzquiz_build_includes_the_deck_and_its_state(mini_bank: Path, tmp_path: Path) -> None:
-    from kzquiz.build import STEPS
-
-    assert ("anki", "kzquiz.render.anki:build_outputs") in STEPS
     out = tmp_path / "all"
     result = runner.invoke(app, ["build", str(mini_bank), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -843,7 +867,7 @@ def test_a_failure_while_writing_the_collection_is_a_clear_error(
     def full_disk(*args: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(kzanki, "_write_collection", full_disk)
+    monkeypatch.setattr(kzpackage, "_write_collection", full_disk)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["anki", str(mini_bank), "-o", str(out)])
     assert (result.exit_code, result.stderr.strip()) == (
