@@ -32,6 +32,7 @@ from kzquiz.render.anki import ids as kzids
 from kzquiz.render.anki import models as kzmodels
 from kzquiz.render.anki import package as kzpackage
 from kzquiz.render.anki import render, state_file_name
+from kzquiz.render.anki import state as kzstate
 from kzquiz.render.anki.state import parse_state
 from kzquiz.select import Selection, select
 
@@ -423,6 +424,182 @@ def test_damaged_state_file_is_a_clear_error(
     assert not (out / "mini.apkg").exists()
     with pytest.raises(OutputError, match=message):
         parse_state(content, "mini", "mini.lock.json")
+
+
+NESTED = [
+    b"[" * 100_000,
+    b'{"a": ' * 100_000,
+    b'{"format": 1, "bank": "mini", "created": 1, "models": {}, "questions": '
+    + b'{"q": [' * 50_000,
+]
+
+
+@pytest.mark.parametrize("content", NESTED, ids=["list", "object", "in-questions"])
+def test_deeply_nested_state_file_is_a_clear_error(
+    mini_bank: Path, tmp_path: Path, content: bytes
+) -> None:
+    with pytest.raises(OutputError, match="nested too deeply"):
+        parse_state(content, "mini", "mini.lock.json")
+    out = tmp_path / "decks"
+    out.mkdir()
+    (out / "mini.lock.json").write_bytes(content)
+    result = runner.invoke(app, ["anki", str(mini_bank), "-o", str(out)])
+    assert result.exit_code == 1 and "nested too deeply" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (out / "mini.apkg").exists()
+
+
+def test_oversized_state_file_is_refused_before_parsing(
+    mini_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: Any
+) -> None:
+    out = tmp_path / "decks"
+    build(mini_bank, out)
+    valid = (out / "mini.lock.json").read_bytes()
+    limit = len(valid) + 10
+    monkeypatch.setattr(kzstate, "MAX_STATE_BYTES", limit)
+
+    def no_parsing(*args: Any) -> Any:
+        raise AssertionError("an oversized state file was parsed")
+
+    padded = valid + b" " * 11  # still valid JSON, one byte over the limit
+    with monkeypatch.context() as m:
+        m.setattr(kzstate.json, "loads", no_parsing)
+        for content in (padded, padded + b" " * 10_000):
+            with pytest.raises(OutputError, match=f"over the limit of {limit:,}"):
+                parse_state(content, "mini", "mini.lock.json")
+    assert parse_state(valid + b" " * 10, "mini", "mini.lock.json").bank == "mini"
+    (out / "mini.lock.json").write_bytes(padded)
+    result = runner.invoke(app, ["anki", str(mini_bank), "-o", str(out)])
+    assert result.exit_code == 1 and "over the limit" in result.output
+
+
+def _restamp(out: Path, change: Any) -> None:
+    path = out / "mini.lock.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+MAX_MOD = 2**40
+
+
+def _question_at_max(data: dict[str, Any]) -> None:
+    data["questions"]["keosayan"].update(mod=MAX_MOD, hash="0" * 64)
+
+
+def _note_type_at_max(data: dict[str, Any]) -> None:
+    data["models"]["kzquiz Choice"].update(mod=MAX_MOD, hash="0" * 64)
+
+
+def _removed_at_max(data: dict[str, Any]) -> None:
+    # A removed question coming back changed.
+    stamp = data["questions"].pop("keosayan")
+    data["removed"]["keosayan"] = {**stamp, "mod": MAX_MOD, "hash": "0" * 64, "removed": 5}
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (_question_at_max, "question 'keosayan'"),
+        (_note_type_at_max, "kzquiz Choice"),
+        (_removed_at_max, "question 'keosayan'"),
+    ],
+)
+def test_a_stamp_at_the_latest_time_is_a_clear_error(
+    mini_bank: Path, tmp_path: Path, epoch: Any, change: Any, what: str
+) -> None:
+    out = tmp_path / "decks"
+    build(mini_bank, out)
+    _restamp(out, change)
+    with pytest.raises(OutputError, match=f"stamps {what} at {MAX_MOD}, the latest time"):
+        render_bank(mini_bank, out)
+    result = runner.invoke(app, ["anki", str(mini_bank), "-o", str(out)])
+    assert result.exit_code == 1 and "cannot be stamped newer" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_unchanged_stamp_at_the_latest_time_is_kept(
+    mini_bank: Path, tmp_path: Path, epoch: Any
+) -> None:
+    out = tmp_path / "decks"
+    build(mini_bank, out)
+    _restamp(out, lambda data: data["questions"]["keosayan"].update(mod=MAX_MOD))
+    result = build(mini_bank, out)
+    assert "8 unchanged" in result.output
+    assert json.loads((out / "mini.lock.json").read_text())["questions"]["keosayan"]["mod"] == (
+        MAX_MOD
+    )
+
+
+@pytest.mark.parametrize("previous", [False, True], ids=["fresh", "with-state"])
+def test_a_build_time_past_the_latest_stamp_is_a_clear_error(
+    make_bank: BankFactory,
+    mini_bank_data: dict[str, Any],
+    tmp_path: Path,
+    epoch: Any,
+    previous: bool,
+) -> None:
+    out = tmp_path / "decks"
+    bank = make_bank(mini_bank_data)
+    if previous:
+        build(bank, out)
+        mini_bank_data["questions"].pop()  # a removal is stamped with the build time
+        make_bank(mini_bank_data)
+    epoch(MAX_MOD + 1)
+    with pytest.raises(OutputError, match=f"build time {MAX_MOD + 1} .* past the latest time"):
+        render_bank(bank, out)
+
+
+def _bigger_bank(data: dict[str, Any], copies: int) -> dict[str, Any]:
+    """The mini bank with every question repeated under new ids."""
+    bigger = copy.deepcopy(data)
+    bigger["questions"] = [
+        {**copy.deepcopy(q), "id": f"{q['id']}-{n}"}
+        for n in range(copies)
+        for q in data["questions"]
+    ]
+    return bigger
+
+
+@pytest.mark.parametrize(
+    ("copies", "drop", "loud"),
+    [
+        (1, 5, True),  # 5 of 8
+        (1, 8, True),  # all of them (an emptied file keeps one question: see below)
+        (3, 6, True),  # 6 of 24 = 25 %
+        (3, 5, False),  # 5 of 24: under a quarter
+        (1, 4, False),  # 4 of 8: half, but fewer than 5
+    ],
+)
+def test_a_build_that_drops_many_questions_says_so_loudly(
+    make_bank: BankFactory,
+    mini_bank_data: dict[str, Any],
+    tmp_path: Path,
+    epoch: Any,
+    copies: int,
+    drop: int,
+    loud: bool,
+) -> None:
+    out = tmp_path / "decks"
+    data = _bigger_bank(mini_bank_data, copies)
+    total = len(data["questions"])
+    bank = make_bank(data)
+    build(bank, out)
+    kept = copy.deepcopy(data)
+    kept["questions"] = data["questions"][drop:] or [
+        {**data["questions"][0], "id": "a-new-question"}
+    ]
+    make_bank(kept)
+    result = build(bank, out)
+    warning = (
+        f"anki: warning: {drop} of {total} questions in the previous build are missing from"
+        " this bank; if that is a mistake (a truncated file?) do not import this deck"
+    )
+    assert (warning in result.output) is loud
+    assert result.output.startswith(warning) or not loud
+    assert ("warning" in result.output) is loud
+    # Said once, by the build that drops them: the next build starts from the smaller state.
+    assert "warning" not in build(bank, out).output
 
 
 def test_edited_question_hash_covers_every_shown_part(

@@ -44,11 +44,14 @@ def anki_outputs(loaded: LoadedBank, out_dir: Path, questions: Sequence[Question
     """The Anki deck of `questions`, given the state file the output folder holds (if any)."""
     from kzquiz.render import RenderJob
     from kzquiz.render.anki import render, state_file_name
+    from kzquiz.render.anki.state import MAX_STATE_BYTES
 
     name = state_file_name(loaded.id)
     path = out_dir / name
     try:
-        previous = {name: path.read_bytes()}
+        with path.open("rb") as file:
+            # Read one byte past the limit, so the renderer refuses an oversized file.
+            previous = {name: file.read(MAX_STATE_BYTES + 1)}
     except (FileNotFoundError, NotADirectoryError):
         # No output folder yet (or -o names a file, which writing the outputs reports).
         previous = {}

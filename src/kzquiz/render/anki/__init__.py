@@ -11,7 +11,7 @@ from __future__ import annotations
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.anki.models import anki_search
 from kzquiz.render.anki.package import build_deck
-from kzquiz.render.anki.state import parse_state
+from kzquiz.render.anki.state import Lock, parse_state
 from kzquiz.speed import paused_gc
 
 __all__ = ["package_name", "render", "state_file_name"]
@@ -41,6 +41,9 @@ def render(job: RenderJob) -> Outputs:
         f"anki: {name}: {built.notes} notes, {built.cards} cards"
         f" ({len(built.new)} new, {len(built.changed)} changed, {len(built.unchanged)} unchanged)"
     ]
+    warning = _mass_removal(previous, {q.id for q in loaded.bank.questions})
+    if warning:
+        notes.insert(0, warning)
     if built.retyped:
         notes.append(
             "anki: changed question type (Anki will not update these notes; delete them in Anki,"
@@ -60,3 +63,23 @@ def render(job: RenderJob) -> Outputs:
         )
         notes.append(f"anki:   search in Anki: {anki_search(list(built.removed))}")
     return Outputs(files={name: built.apkg, lock_file: lock_bytes}, notes=notes)
+
+
+# A build that drops at least this many of the previous build's questions, and at least this
+# share of them, is almost never what the teacher meant (a truncated or wrong bank file).
+MASS_REMOVAL_COUNT = 5
+MASS_REMOVAL_SHARE = 0.25
+
+
+def _mass_removal(previous: Lock | None, bank_ids: set[str]) -> str | None:
+    """A loud warning when this build would drop a large share of the previous questions."""
+    if previous is None:
+        return None
+    missing = sum(1 for qid in previous.questions if qid not in bank_ids)
+    total = len(previous.questions)
+    if missing < MASS_REMOVAL_COUNT or missing < MASS_REMOVAL_SHARE * total:
+        return None
+    return (
+        f"anki: warning: {missing} of {total} questions in the previous build are missing"
+        " from this bank; if that is a mistake (a truncated file?) do not import this deck"
+    )

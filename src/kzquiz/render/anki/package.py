@@ -37,10 +37,12 @@ from kzquiz.render.anki.ids import note_guid, stable_id
 from kzquiz.render.anki.models import NOTE_TYPES, genanki_model, model_json
 from kzquiz.render.anki.state import (
     LOCK_FORMAT,
+    MAX_MOD,
     Lock,
     QuestionStamp,
     Removed,
     Stamp,
+    check_time,
     next_mod,
 )
 
@@ -74,6 +76,8 @@ def build_deck(
         nonlocal now
         if now is None:
             now = build_time()
+            if now > MAX_MOD:
+                raise OutputError(check_time(now))
         return now
 
     old_questions = dict(previous.questions) if previous else {}
@@ -84,7 +88,7 @@ def build_deck(
     for nt in NOTE_TYPES:
         digest = _hash_json(model_json(nt))
         old = old_models.get(nt.name)
-        mod = old.mod if old and old.hash == digest else next_mod(old, clock())
+        mod = old.mod if old and old.hash == digest else next_mod(old, clock(), nt.name)
         models[nt.name] = Stamp(hash=digest, mod=mod)
 
     specs = {q.id: note_spec(loaded, q) for q in loaded.bank.questions}
@@ -104,7 +108,10 @@ def build_deck(
             unchanged.append(qid)
             continue
         stamps[qid] = QuestionStamp(
-            hash=digest, mod=next_mod(old, clock()), model=spec.note_type.name, deck=spec.deck
+            hash=digest,
+            mod=next_mod(old, clock(), f"question {qid!r}"),
+            model=spec.note_type.name,
+            deck=spec.deck,
         )
         if old is None:
             new.append(qid)

@@ -19,6 +19,12 @@ from kzquiz.errors import OutputError
 from kzquiz.model import MAX_TEXT
 
 LOCK_FORMAT = 1
+# The latest time a stamp may hold (year 36812): far past any real clock, so a stamp there
+# comes from a damaged or hostile file.
+MAX_MOD = 2**40
+# A state file holds a few hundred bytes per question: 64 MiB is far beyond any real bank,
+# and refusing more before parsing keeps a runaway file from filling memory.
+MAX_STATE_BYTES = 64 * 1024 * 1024
 
 
 class _Strict(pydantic.BaseModel):
@@ -29,7 +35,7 @@ class Stamp(_Strict):
     """What a note type showed at its last change, and when that was."""
 
     hash: str = pydantic.Field(pattern=r"^[0-9a-f]{64}$")
-    mod: int = pydantic.Field(ge=0, le=2**40)
+    mod: int = pydantic.Field(ge=0, le=MAX_MOD)
 
 
 class QuestionStamp(Stamp):
@@ -42,7 +48,7 @@ class QuestionStamp(Stamp):
 class Removed(QuestionStamp):
     """A question that left the bank: its last stamp and when it was found missing."""
 
-    removed: int = pydantic.Field(ge=0, le=2**40)
+    removed: int = pydantic.Field(ge=0, le=MAX_MOD)
 
 
 class Lock(_Strict):
@@ -50,7 +56,7 @@ class Lock(_Strict):
 
     format: Literal[1]
     bank: str
-    created: int = pydantic.Field(ge=0, le=2**40)
+    created: int = pydantic.Field(ge=0, le=MAX_MOD)
     models: dict[str, Stamp]
     questions: dict[str, QuestionStamp]
     removed: dict[str, Removed] = pydantic.Field(default_factory=dict)
@@ -82,8 +88,17 @@ ADVICE = (
 
 def parse_state(raw: bytes, bank_id: str, name: str) -> Lock:
     """The state file from its bytes; a damaged one is an OutputError naming `name`."""
+    if len(raw) > MAX_STATE_BYTES:
+        raise OutputError(
+            f"{name}: the Anki state file is {len(raw):,} bytes, over the limit of"
+            f" {MAX_STATE_BYTES:,}; {ADVICE}"
+        )
     try:
         lock = Lock.model_validate(json.loads(raw.decode("utf-8")))
+    except RecursionError:
+        raise OutputError(
+            f"{name}: the Anki state file is nested too deeply to be one of ours; {ADVICE}"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise OutputError(
             f"{name}: the Anki state file is not valid JSON ({exc}); {ADVICE}"
@@ -101,10 +116,25 @@ def parse_state(raw: bytes, bank_id: str, name: str) -> Lock:
     return lock
 
 
-def next_mod(previous: Stamp | None, now: int) -> int:
-    """The modification time of a changed note or note type."""
+def next_mod(previous: Stamp | None, now: int, what: str) -> int:
+    """The modification time of a changed note or note type (`what`, for the message)."""
     # Anki applies an update only if it is strictly newer than what the collection has; with a
     # pinned SOURCE_DATE_EPOCH "now" may not be, so step one second past the previous time.
-    if previous is None:
-        return now
-    return max(now, previous.mod + 1)
+    mod = now if previous is None else max(now, previous.mod + 1)
+    if mod > MAX_MOD:
+        if previous is not None and previous.mod >= now:
+            raise OutputError(
+                f"the Anki state file stamps {what} at {previous.mod}, the latest time it can"
+                f" hold ({MAX_MOD}), so its change cannot be stamped newer; the file is"
+                f" damaged: {ADVICE}"
+            )
+        raise OutputError(check_time(now))
+    return mod
+
+
+def check_time(now: int) -> str:
+    """Why a build time cannot be stamped (it is past MAX_MOD)."""
+    return (
+        f"the build time {now} (from SOURCE_DATE_EPOCH or the clock) is past the latest time"
+        f" the Anki state file can hold ({MAX_MOD})"
+    )
