@@ -7,6 +7,7 @@ through Anki's own template engine, and check the package and state file byte fo
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 import zipfile
@@ -234,15 +235,27 @@ def test_unchanged_rebuild_is_byte_identical_and_reimports_as_nothing(
     import_apkg(col, out / "mini.apkg")
     mods = {n: col.get_note(n).mod for n in col.find_notes("")}
 
-    epoch(T0 + 86_400)  # a day later: unchanged questions keep their time all the same
+    epoch(T0 + 600)  # later the same day: byte-identical
     result = build(mini_bank, out)
     assert "(0 new, 0 changed, 8 unchanged)" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
 
-    with zipfile.ZipFile(out / "mini.apkg") as archive:
-        entries = archive.infolist()
-        assert [e.filename for e in entries] == ["collection.anki2", "media"]
-        assert {e.date_time for e in entries} == {(1980, 1, 1, 0, 0, 0)}
+    def members(apkg: bytes) -> tuple[list[tuple[str, bytes]], set[Any]]:
+        with zipfile.ZipFile(io.BytesIO(apkg)) as archive:
+            entries = archive.infolist()
+            return [(e.filename, archive.read(e)) for e in entries], {e.date_time for e in entries}
+
+    files, dates = members(first["mini.apkg"])
+    assert [name for name, _ in files] == ["collection.anki2", "media"]
+    assert dates == {(2023, 11, 14, 0, 0, 0)}  # the day of SOURCE_DATE_EPOCH
+
+    # A day later: unchanged questions keep their time all the same; only the archive's
+    # date (the day of SOURCE_DATE_EPOCH) moves, the collection inside stays byte-identical.
+    epoch(T0 + 86_400)
+    result = build(mini_bank, out)
+    assert "(0 new, 0 changed, 8 unchanged)" in result.output
+    assert (out / "mini.lock.json").read_bytes() == first["mini.lock.json"]
+    assert members((out / "mini.apkg").read_bytes()) == (files, {(2023, 11, 15, 0, 0, 0)})
 
     log = import_apkg(col, out / "mini.apkg")
     assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 0, 0)
@@ -259,6 +272,19 @@ def test_build_without_source_date_epoch_is_also_stable(
     first = (out / "mini.apkg").read_bytes()
     build(mini_bank, out)
     assert (out / "mini.apkg").read_bytes() == first
+    with zipfile.ZipFile(out / "mini.apkg") as archive:
+        assert {e.date_time for e in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("year", [2108, 3000])
+def test_a_source_date_epoch_past_what_a_zip_holds_is_a_clear_error(
+    mini_bank: Path, tmp_path: Path, epoch: Any, year: int
+) -> None:
+    import calendar
+
+    epoch(calendar.timegm((year, 1, 1, 0, 0, 0)))
+    with pytest.raises(OutputError, match=f"SOURCE_DATE_EPOCH is in {year}, past 2107"):
+        render_bank(mini_bank, tmp_path)
 
 
 def test_template_change_updates_the_note_type_instead_of_copying_it(

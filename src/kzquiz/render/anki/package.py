@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import genanki
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
 from kzquiz.model import Question
-from kzquiz.render import build_time
+from kzquiz.render import archive_time, build_time
 from kzquiz.render.anki.fields import (
     NoteSpec,
     deck_description_html,
@@ -46,8 +47,8 @@ from kzquiz.render.anki.state import (
     next_mod,
 )
 
-# Fixed zip entry dates: the package must not depend on when it was built.
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# The latest year a zip entry's date can hold.
+_ZIP_LAST_YEAR = 2107
 
 
 @dataclass
@@ -356,10 +357,18 @@ def apkg_zip(collection: bytes) -> bytes:
     """The .apkg archive around a collection: the one place this package writes a zip."""
     # Deflate level 1: on a big collection several times faster than the default level 6,
     # for a package only somewhat larger (benchmarks/ has the figures).
+    # The date is the day of archive_time(), never "now": the package must not depend on
+    # when it was built, only on SOURCE_DATE_EPOCH where that is set.
+    year, month, day = time.gmtime(archive_time())[:3]
+    if year > _ZIP_LAST_YEAR:
+        raise OutputError(
+            f"SOURCE_DATE_EPOCH is in {year}, past {_ZIP_LAST_YEAR}, the latest year a zip"
+            " entry (the .apkg) can hold"
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in (("collection.anki2", collection), ("media", b"{}")):
-            entry = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            entry = zipfile.ZipInfo(name, date_time=(year, month, day, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 3  # ZipInfo defaults to the host OS; pin it
             entry.external_attr = 0o644 << 16
