@@ -735,7 +735,9 @@ def test_choice_sides(mini_bank: Path, tmp_path: Path, col: Collection) -> None:
     import_apkg(col, tmp_path / "decks" / "mini.apkg")
     front, back = _sides(col, "breakaway-regions")
     assert "Which regions did Tokayev say Kazakhstan could not recognise?" in front
-    assert "Choose all that apply." in front
+    # The prompt ends "Select all that apply.": the card says it once, not again below.
+    assert visible(front).lower().count("all that apply") == 1
+    assert "Choose all that apply." not in front
     for option in ("Taiwan", "Kosovo", "Crimea", "Abkhazia"):
         assert option in front
     options = re.findall(r'<li data-letter="([A-D])">.*?<span class="kz-text">(.*?)</span>', front)
@@ -754,6 +756,38 @@ def test_choice_sides(mini_bank: Path, tmp_path: Path, col: Collection) -> None:
     front, back = _sides(col, "sanctions-break")
     assert "True or false?" in front and ">True<" in front and ">False<" in front
     assert 'data-correct="B"' in back  # the statement is false
+
+
+@pytest.mark.parametrize(
+    ("qid", "prompt", "instruction"),
+    [
+        ("breakaway-regions", "Which regions did Tokayev name?", "Choose all that apply."),
+        ("breakaway-regions", "Which regions did Tokayev name? Choose ALL that apply", None),
+        ("breakaway-regions", "Tick every region Tokayev named.", None),
+        ("un-two-principles", "Which two principles conflicted?", "Choose one answer."),
+        ("un-two-principles", "Which two principles conflicted? Choose one.", None),
+        ("un-two-principles", "Select the best summary of the two principles.", None),
+    ],
+)
+def test_choice_instruction_is_said_once(
+    make_bank: BankFactory,
+    mini_bank_data: dict[str, Any],
+    tmp_path: Path,
+    col: Collection,
+    qid: str,
+    prompt: str,
+    instruction: str | None,
+) -> None:
+    next(q for q in mini_bank_data["questions"] if q["id"] == qid)["prompt"] = prompt
+    build(make_bank(mini_bank_data), tmp_path / "decks")
+    import_apkg(col, tmp_path / "decks" / "mini.apkg")
+    front, _ = _sides(col, qid)
+    shown = visible(front)
+    assert prompt in shown
+    if instruction is None:
+        assert 'class="kz-instruction"' not in front
+    else:
+        assert shown.count(instruction) == 1
 
 
 def test_cloze_sides(mini_bank: Path, tmp_path: Path, col: Collection) -> None:
@@ -986,6 +1020,9 @@ def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver
         assert "kz-correct" in _option(driver, name).get_attribute("class")
     verdict = driver.find_element(By.CSS_SELECTOR, ".kz-verdict")
     assert verdict.is_displayed() and verdict.text.startswith("Wrong: you picked")
+    # The marked options are the answer; the plain list (the no-script fallback) is hidden.
+    assert not driver.find_element(By.CSS_SELECTOR, ".kz-solution").is_displayed()
+    assert driver.find_element(By.CSS_SELECTOR, ".kz-explanation").is_displayed()
 
     driver.get(rendered("un-two-principles", "front"))  # single choice: one pick at a time
     items = driver.find_elements(By.CSS_SELECTOR, ".kz-options li")
@@ -997,6 +1034,28 @@ def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver
     driver.get(rendered("un-two-principles", "back"))
     verdict = driver.find_element(By.CSS_SELECTOR, ".kz-verdict")
     assert verdict.text.startswith("Right: you picked")
+
+
+@needs_webdriver
+@pytest.mark.parametrize(
+    ("pick", "verdict"),
+    [
+        ("True", "Wrong: you picked True; the answer is False."),
+        ("False", "Right: you picked False."),
+        (None, "You did not pick an option."),
+    ],
+)
+def test_true_false_verdict_names_the_word_not_the_letter(
+    rendered: Any, driver: Any, pick: str | None, verdict: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(rendered("sanctions-break", "front"))
+    if pick is not None:
+        _option(driver, pick).click()
+    driver.get(rendered("sanctions-break", "back"))
+    assert driver.find_element(By.CSS_SELECTOR, ".kz-verdict").text == verdict
+    assert not driver.find_element(By.CSS_SELECTOR, ".kz-solution").is_displayed()
 
 
 @needs_webdriver

@@ -223,9 +223,7 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
             instruction = "True or false?"
         else:
             options = [(c.text, c.correct) for c in shuffled(q.choices, _rng(loaded.id, q.id))]
-            instruction = (
-                "Choose all that apply." if isinstance(q, Multiple) else "Choose one answer."
-            )
+            instruction = choice_instruction(q)
         lettered = [(LETTERS[i], text) for i, (text, _) in enumerate(options)]
         right = [(LETTERS[i], text) for i, (text, ok) in enumerate(options) if ok]
         fields |= {
@@ -250,6 +248,21 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     )
     deck = deck_name(info.title, loaded.bank.topics[q.topic])
     return NoteSpec(q, nt, {f: fields[f] for f in nt.fields}, tags, deck)
+
+
+# A prompt that already tells how many to pick ("Select all that apply.", "Choose one.")
+# needs no instruction line saying it again.
+_SAYS_ALL = re.compile(
+    r"\ball that apply\b|\b(?:choose|select|pick|tick|mark) (?:all|every)\b", re.I
+)
+_SAYS_ONE = re.compile(r"\b(?:choose|select|pick|tick|mark) (?:one|the best|the correct)\b", re.I)
+
+
+def choice_instruction(q: Single | Multiple) -> str:
+    """How many options to pick, unless the prompt already says so (then empty)."""
+    if isinstance(q, Multiple):
+        return "" if _SAYS_ALL.search(q.prompt) else "Choose all that apply."
+    return "" if _SAYS_ONE.search(q.prompt) else "Choose one answer."
 
 
 @lru_cache(maxsize=256)
