@@ -37,8 +37,14 @@ from kzquiz.render.anki import state as kzstate
 from kzquiz.render.anki.state import parse_state
 from kzquiz.select import Selection, select
 
-OUR_NOTE_TYPES = {"kzquiz Choice", "kzquiz Cloze", "kzquiz Answer"}
-MINI_CARDS = {"kzquiz Choice": 3, "kzquiz Cloze": 3, "kzquiz Answer": 4}
+OUR_NOTE_TYPES = {"kzquiz Choice", "kzquiz Cloze", "kzquiz Answer", "kzquiz Matching"}
+# Matching has a card per pair (3), a cloze one per blank (3).
+MINI_CARDS = {"kzquiz Choice": 3, "kzquiz Cloze": 3, "kzquiz Answer": 3, "kzquiz Matching": 3}
+MINI_PAIRS = [
+    ("Ebrahim Raisi", "President of Iran"),
+    ("Margarita Simonyan", "Editor-in-chief of RT"),
+    ("Vladimir Putin", "President of Russia"),
+]
 T0 = 1_700_000_000
 
 runner = CliRunner()
@@ -111,7 +117,7 @@ def test_fresh_import_has_every_note_card_deck_and_tag(
 ) -> None:
     out = tmp_path / "decks"
     result = build(mini_bank, out)
-    assert "8 notes, 10 cards (8 new, 0 changed, 0 unchanged)" in result.output
+    assert "8 notes, 12 cards (8 new, 0 changed, 0 unchanged)" in result.output
     log = import_apkg(col, out / "mini.apkg")
     assert (len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting)) == (
         8,
@@ -129,8 +135,9 @@ def test_fresh_import_has_every_note_card_deck_and_tag(
             note.card_ids()
         )
     assert per_type == MINI_CARDS
-    assert col.card_count() == 10
+    assert col.card_count() == 12
     assert len(note_of(col, "forum-number").card_ids()) == 3  # a cloze with 3 blanks
+    assert len(note_of(col, "who-is-who").card_ids()) == 3  # a matching with 3 pairs
 
     names = {d.name for d in col.decks.all_names_and_ids()}
     for topic in mini_bank_data["topics"].values():
@@ -218,7 +225,7 @@ def test_edited_question_updates_one_note_and_keeps_its_history(
     note = note_of(col, "keosayan")
     assert note["Explanation"] == target["explanation"]
     assert note.mod == (second_epoch if second_epoch > T0 else T0 + 1)
-    assert col.note_count() == 8 and col.card_count() == 10
+    assert col.note_count() == 8 and col.card_count() == 12
 
     card = col.get_card(reviewed.id)
     assert card.reps == 1 and card.type == reviewed.type and card.due == reviewed.due
@@ -310,6 +317,112 @@ def test_template_change_updates_the_note_type_instead_of_copying_it(
     assert after["id"] == kzids.CHOICE_MODEL_ID and after["mod"] == T0 + 1
     kz_types = [m.name for m in col.models.all_names_and_ids() if "kzquiz" in m.name]
     assert sorted(kz_types) == sorted(OUR_NOTE_TYPES)
+
+
+def _pair_cards(col: Collection) -> list[Any]:
+    return sorted(note_of(col, "who-is-who").cards(), key=lambda c: c.ord)
+
+
+def test_matching_has_a_card_per_pair_and_an_edited_pair_updates_only_that(
+    make_bank: BankFactory,
+    mini_bank_data: dict[str, Any],
+    tmp_path: Path,
+    col: Collection,
+    epoch: Any,
+) -> None:
+    out = tmp_path / "decks"
+    bank = make_bank(mini_bank_data)
+    build(bank, out)
+    import_apkg(col, out / "mini.apkg")
+    note = note_of(col, "who-is-who")
+    assert note.note_type()["name"] == "kzquiz Matching"
+    cards = _pair_cards(col)
+    assert [c.ord for c in cards] == [0, 1, 2]
+    assert [visible(c.answer()).count("[...]") for c in cards] == [0, 0, 0]
+    for card, (_, right) in zip(cards, MINI_PAIRS, strict=True):
+        assert right in visible(card.answer()) and "[...]" in visible(card.question())
+
+    # Each pair is scheduled on its own: answering the second leaves the others new.
+    col.sched.answerCard(_started(cards[1]), 3)
+    reviewed = col.get_card(cards[1].id)
+    assert reviewed.reps == 1 and [col.get_card(c.id).reps for c in cards] == [0, 1, 0]
+    history = col.db.list("select id from revlog where cid = ?", reviewed.id)
+
+    edited = copy.deepcopy(mini_bank_data)
+    who = next(q for q in edited["questions"] if q["id"] == "who-is-who")
+    who["pairs"][0]["right"] = "President of the Islamic Republic of Iran"
+    make_bank(edited)
+    epoch(T0 + 60)
+    result = build(bank, out)
+    assert "8 notes, 12 cards (0 new, 1 changed, 7 unchanged)" in result.output
+    log = import_apkg(col, out / "mini.apkg")
+    assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 1, 7)
+    after = _pair_cards(col)
+    assert [c.id for c in after] == [c.id for c in cards]  # the same three cards
+    assert "President of the Islamic Republic of Iran" in visible(after[0].answer())
+    assert col.get_card(reviewed.id).reps == 1 and col.get_card(reviewed.id).due == reviewed.due
+    assert col.db.list("select id from revlog where cid = ?", reviewed.id) == history
+    assert col.note_count() == 8 and col.card_count() == 12
+
+    # A pair added at the end adds its card; the others keep theirs.
+    who["pairs"].append({"left": "Kassym-Jomart Tokayev", "right": "President of Kazakhstan"})
+    make_bank(edited)
+    epoch(T0 + 120)
+    build(bank, out)
+    import_apkg(col, out / "mini.apkg")
+    grown = _pair_cards(col)
+    assert [c.id for c in grown[:3]] == [c.id for c in cards] and len(grown) == 4
+    assert "President of Kazakhstan" in visible(grown[3].answer())
+
+
+def _started(card: Any) -> Any:
+    card.start_timer()
+    return card
+
+
+def test_a_one_card_matching_note_is_reported_with_the_search_to_delete_it(
+    make_bank: BankFactory,
+    mini_bank_data: dict[str, Any],
+    tmp_path: Path,
+    col: Collection,
+    epoch: Any,
+) -> None:
+    # A deck built before matching had a card per pair holds a kzquiz Answer note for it;
+    # to Anki that is the same note (same GUID) of another note type.
+    out = tmp_path / "decks"
+    bank = make_bank(mini_bank_data)
+    before = copy.deepcopy(mini_bank_data)
+    who = next(q for q in before["questions"] if q["id"] == "who-is-who")
+    del who["pairs"]
+    who.update(type="ordering", items=["Ebrahim Raisi", "Margarita Simonyan", "Vladimir Putin"])
+    make_bank(before)
+    build(bank, out)
+    import_apkg(col, out / "mini.apkg")
+    assert note_of(col, "who-is-who").note_type()["name"] == "kzquiz Answer"
+
+    make_bank(mini_bank_data)
+    epoch(T0 + 60)
+    result = build(bank, out)
+    search = kzmodels.anki_search(["who-is-who"])
+    assert (
+        "anki: matching now has a card per pair (kzquiz Matching); Anki will not turn the old"
+        " one-card notes (kzquiz Answer) into the new ones: delete them in Anki, then import"
+        " again: who-is-who"
+    ) in result.output
+    assert f"anki:   search in Anki: {search}" in result.output
+    assert "changed question type" not in result.output
+
+    # What the message says, as Anki does it: the import leaves the old note as it was...
+    import_apkg(col, out / "mini.apkg")
+    assert note_of(col, "who-is-who").note_type()["name"] == "kzquiz Answer"
+    # ...and after deleting the notes the search finds, importing again brings the new one.
+    old = col.find_notes(search)
+    assert len(old) == 1
+    col.remove_notes(old)
+    import_apkg(col, out / "mini.apkg")
+    note = note_of(col, "who-is-who")
+    assert note.note_type()["name"] == "kzquiz Matching" and len(note.card_ids()) == 3
+    assert "matching now has" not in build(bank, out).output  # said once
 
 
 # ---------------------------------------------------------------------------- removed questions
@@ -826,23 +939,21 @@ def test_answer_sides(mini_bank: Path, tmp_path: Path, col: Collection) -> None:
     assert "Give a number in billion USD." in front and "22 billion" not in front
     assert "22 billion USD" in back and "21.5 to 22.5" in back
 
-    front, back = _sides(col, "who-is-who")
-    for person in (
-        "Ebrahim Raisi",
-        "Margarita Simonyan",
-        "Vladimir Putin",
-        "Editor-in-chief of RT",
-    ):
-        assert person in front
-    assert "<table" not in front
-    table = _after_answer(back).split("<table", 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]
-    cells = [re.findall(r'<span class="kz-text">(.*?)</span>', r) for r in rows]
-    assert cells == [
-        ["Ebrahim Raisi", "President of Iran"],
-        ["Margarita Simonyan", "Editor-in-chief of RT"],
-        ["Vladimir Putin", "President of Russia"],
-    ]
+    # Matching: a card per pair; its front asks that pair alone (the others are in the markup
+    # for the back, hidden on the front by the CSS: the browser test checks that).
+    for n, (left, right) in enumerate(MINI_PAIRS):
+        front, back = _sides(col, "who-is-who", n)
+        assert "Match each person to their role." in front
+        pairs = re.findall(r'<li class="kz-pair">(.*?)</li>', front)
+        asked = [visible(p) for p in pairs if 'class="cloze"' in p]
+        assert asked == [f"{left}→[...]"]
+        assert right not in " ".join(p for p in pairs if 'class="cloze"' in p)
+        shown = _after_answer(back)
+        assert "As the article describes them." in shown
+        assert re.search(rf'<span class="cloze" data-ordinal="{n + 1}">{right}</span>', back)
+        assert [visible(p) for p in re.findall(r'<li class="kz-pair">(.*?)</li>', back)] == [
+            f"{a}→{b}" for a, b in MINI_PAIRS
+        ]
 
     front, back = _sides(col, "timeline")
     answer = _after_answer(back)
@@ -889,7 +1000,7 @@ def test_bank_markup_and_anki_syntax_show_as_text(
     build(bank, tmp_path / "decks")
     import_apkg(col, tmp_path / "decks" / "mini.apkg")
 
-    assert col.card_count() == 10  # no extra cloze cards from bank text
+    assert col.card_count() == 12  # no extra cloze cards from bank text
     for nid in col.find_notes(""):
         note = col.get_note(nid)
         for card in note.cards():
@@ -912,7 +1023,7 @@ def test_bank_markup_and_anki_syntax_show_as_text(
     for nid in col.find_notes(""):
         note = col.get_note(nid)
         for name, value in note.items():
-            if name == "Text":
+            if name in ("Text", "Pairs"):
                 assert len(re.findall(r"\{\{c\d+::", value)) == value.count("{") // 2 == 3
             else:
                 assert not set("{}[]") & set(value), (name, value)
@@ -1056,6 +1167,28 @@ def test_true_false_verdict_names_the_word_not_the_letter(
     driver.get(rendered("sanctions-break", "back"))
     assert driver.find_element(By.CSS_SELECTOR, ".kz-verdict").text == verdict
     assert not driver.find_element(By.CSS_SELECTOR, ".kz-solution").is_displayed()
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@needs_webdriver
+def test_a_matching_card_shows_only_its_pair_on_the_front(rendered: Any, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    for n, (left, right) in enumerate(MINI_PAIRS):
+        driver.get(rendered("who-is-who", "front", n))
+        pairs = driver.find_elements(By.CSS_SELECTOR, ".kz-pair")
+        assert len(pairs) == 3
+        assert [_words(p.text) for p in pairs if p.is_displayed()] == [f"{left} → [...]"]
+        driver.get(rendered("who-is-who", "back", n))
+        pairs = driver.find_elements(By.CSS_SELECTOR, ".kz-pair")
+        assert [_words(p.text) for p in pairs if p.is_displayed()] == [
+            f"{a} → {b}" for a, b in MINI_PAIRS
+        ]
+        asked = driver.find_element(By.CSS_SELECTOR, ".kz-pairs .cloze")
+        assert asked.text == right
 
 
 @needs_webdriver

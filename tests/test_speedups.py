@@ -32,6 +32,7 @@ from markupsafe import escape
 from conftest import ARTICLE, MINI_BANK, BankFactory
 from kzquiz import read, source
 from kzquiz.loader import load_bank
+from kzquiz.model import Cloze, Matching
 from kzquiz.render import qti
 from kzquiz.render.anki import fields as anki_fields
 from kzquiz.render.anki import ids as anki_ids
@@ -304,7 +305,8 @@ def test_deck_is_byte_identical_to_genankis_own_writing(
     loaded = load_bank(make_bank(data))
     built = anki_package.build_deck(loaded, loaded.bank.questions, None)
     assert built.cards == sum(
-        len(q.blanks) if q.type == "cloze" else 1 for q in loaded.bank.questions
+        len(q.blanks) if isinstance(q, Cloze) else len(q.pairs) if isinstance(q, Matching) else 1
+        for q in loaded.bank.questions
     )
     assert built.apkg == _genanki_package(loaded, built.lock)
     with zipfile.ZipFile(io.BytesIO(built.apkg)) as archive:

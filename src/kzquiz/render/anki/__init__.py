@@ -9,7 +9,7 @@ ids and GUIDs), `state` (the state file), `models` (note types), `fields` (field
 from __future__ import annotations
 
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.anki.models import anki_search
+from kzquiz.render.anki.models import ANSWER, MATCHING, anki_search
 from kzquiz.render.anki.package import build_deck
 from kzquiz.render.anki.state import Lock, parse_state
 from kzquiz.speed import paused_gc
@@ -44,12 +44,23 @@ def render(job: RenderJob) -> Outputs:
     warning = _mass_removal(previous, {q.id for q in loaded.bank.questions})
     if warning:
         notes.insert(0, warning)
-    if built.retyped:
+    # A matching question whose note was of the one-card kind (kzquiz Answer) reads as a
+    # change of note type too: say what it is, with the same remedy.
+    to_pairs = [qid for qid in built.retyped if built.retyped[qid] == (ANSWER.name, MATCHING.name)]
+    retyped = [qid for qid in built.retyped if qid not in to_pairs]
+    if to_pairs:
+        notes.append(
+            f"anki: matching now has a card per pair ({MATCHING.name}); Anki will not turn the"
+            f" old one-card notes ({ANSWER.name}) into the new ones: delete them in Anki, then"
+            f" import again: {', '.join(to_pairs)}"
+        )
+        notes.append(f"anki:   search in Anki: {anki_search(to_pairs)}")
+    if retyped:
         notes.append(
             "anki: changed question type (Anki will not update these notes; delete them in Anki,"
-            f" then import again): {', '.join(built.retyped)}"
+            f" then import again): {', '.join(retyped)}"
         )
-        notes.append(f"anki:   search in Anki: {anki_search(built.retyped)}")
+        notes.append(f"anki:   search in Anki: {anki_search(retyped)}")
     if built.moved:
         notes.append(
             "anki: moved to another topic (Anki updates these notes but leaves their cards in"

@@ -109,23 +109,6 @@ def numeric_html(value: str, accepted: str) -> str:
     return out
 
 
-def matching_front_html(lefts: Sequence[tuple[str, str]], rights: Sequence[tuple[str, str]]) -> str:
-    """Numbered items and the lettered items to match them with, side by side."""
-    return f'<div class="kz-columns">{lettered_html(lefts)}{lettered_html(rights)}</div>'
-
-
-def matching_back_html(rows: Sequence[tuple[str, str, str, str]]) -> str:
-    """The pairs as a two-column table: item, and what it matches."""
-    body = "".join(
-        f"<tr><td>{_badged('span', n, left)}</td><td>{_badged('span', k, right)}</td></tr>"
-        for n, left, k, right in rows
-    )
-    return (
-        '<table class="kz-table"><thead><tr><th scope="col">Item</th>'
-        f'<th scope="col">Matches</th></tr></thead><tbody>{body}</tbody></table>'
-    )
-
-
 def ordering_back_html(items: Sequence[tuple[str, str]]) -> str:
     """The items in their correct order, as a numbered list with their letters."""
     rows = "".join(f"<li>{_badged('span', k, text)}</li>" for k, text in items)
@@ -236,7 +219,9 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
         }
     elif isinstance(q, Cloze):
         fields["Text"] = cloze_text(q)
-    elif isinstance(q, (Short, Numeric, Matching, Ordering)):
+    elif isinstance(q, Matching):
+        fields |= {"Prompt": anki_text(q.prompt), "Pairs": pairs_cloze(q)}
+    elif isinstance(q, (Short, Numeric, Ordering)):
         fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, loaded.id)}
     else:
         assert_never(q)
@@ -271,7 +256,7 @@ def deck_name(title: str, topic_name: str) -> str:
     return f"{deck_part(title)}::{deck_part(topic_name)}"
 
 
-def _answer_fields(q: Short | Numeric | Matching | Ordering, bank_id: str) -> dict[str, str]:
+def _answer_fields(q: Short | Numeric | Ordering, bank_id: str) -> dict[str, str]:
     if isinstance(q, Short):
         return {
             "Instruction": "Answer in a word or a few words.",
@@ -287,17 +272,6 @@ def _answer_fields(q: Short | Numeric | Matching | Ordering, bank_id: str) -> di
             "Details": "",
             "Answer": numeric_html(value, accepted),
         }
-    if isinstance(q, Matching):
-        order = scrambled(range(len(q.pairs)), _rng(bank_id, q.id))
-        letter_of = {pair_index: LETTERS[pos] for pos, pair_index in enumerate(order)}
-        lefts = [(str(i + 1), p.left) for i, p in enumerate(q.pairs)]
-        rights = [(LETTERS[pos], q.pairs[i].right) for pos, i in enumerate(order)]
-        rows = [(str(i + 1), p.left, letter_of[i], p.right) for i, p in enumerate(q.pairs)]
-        return {
-            "Instruction": "Match each numbered item with a lettered one.",
-            "Details": matching_front_html(lefts, rights),
-            "Answer": matching_back_html(rows),
-        }
     if isinstance(q, Ordering):
         order = scrambled(range(len(q.items)), _rng(bank_id, q.id))
         letter_of = {item_index: LETTERS[pos] for pos, item_index in enumerate(order)}
@@ -309,6 +283,21 @@ def _answer_fields(q: Short | Numeric | Matching | Ordering, bank_id: str) -> di
             "Answer": ordering_back_html(correct),
         }
     assert_never(q)
+
+
+def pairs_cloze(q: Matching) -> str:
+    """The matching note's Pairs field: each pair a row, its right side the cloze of its card.
+
+    Cloze N is pair N in bank order, so a pair keeps its card (and review history) while its
+    text changes; adding pairs at the end adds cards.
+    """
+    rows = "".join(
+        f'<li class="kz-pair"><span class="kz-left">{anki_text(pair.left)}</span>'
+        '<span class="kz-arrow">→</span>'
+        f'<span class="kz-right">{{{{c{n}::{_cloze_answer(pair.right)}}}}}</span></li>'
+        for n, pair in enumerate(q.pairs, start=1)
+    )
+    return f'<ul class="kz-pairs-list">{rows}</ul>'
 
 
 def cloze_text(q: Cloze) -> str:

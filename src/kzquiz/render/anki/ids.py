@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 # Fixed forever: Anki identifies our note types by these ids. (Derived once from
-# sha256("kzquiz/model/<kind>"); never recompute or change them.)
+# sha256("kzquiz/model/<kind>")[:6] + 10**12; never recompute or change them.)
 CHOICE_MODEL_ID = 95174190684992
 CLOZE_MODEL_ID = 48029149304556
 ANSWER_MODEL_ID = 254364170374754
+MATCHING_MODEL_ID = 180351080690188
 
 # genanki.util.BASE91_TABLE, Anki's alphabet for GUIDs.
 _BASE91 = (

@@ -25,6 +25,7 @@ from kzquiz.render.anki.ids import (
     ANSWER_MODEL_ID,
     CHOICE_MODEL_ID,
     CLOZE_MODEL_ID,
+    MATCHING_MODEL_ID,
     stable_id,
 )
 
@@ -107,7 +108,21 @@ ANSWER = NoteType(
     front="answer_front.html",
     back="answer_back.html",
 )
-NOTE_TYPES: tuple[NoteType, ...] = (CHOICE, CLOZE, ANSWER)
+# A cloze-like note type with one card per pair, so each pair is scheduled on its own: the
+# card for pair N asks for the match of item N. (One note per question keeps the state file,
+# the GUID and the QuestionId search per question.)
+MATCHING = NoteType(
+    key="matching",
+    name="kzquiz Matching",
+    model_id=MATCHING_MODEL_ID,
+    fields=("Prompt", "Pairs", "Explanation", "Evidence", "Source", ID_FIELD),
+    card="Pair",
+    front="matching_front.html",
+    back="matching_back.html",
+    cloze=True,
+)
+# New note types go at the end: the order fixes the rows of every package.
+NOTE_TYPES: tuple[NoteType, ...] = (CHOICE, CLOZE, ANSWER, MATCHING)
 
 
 def note_type_of(q: Question) -> NoteType:
@@ -116,7 +131,9 @@ def note_type_of(q: Question) -> NoteType:
         return CHOICE
     if isinstance(q, Cloze):
         return CLOZE
-    if isinstance(q, (Short, Numeric, Matching, Ordering)):
+    if isinstance(q, Matching):
+        return MATCHING
+    if isinstance(q, (Short, Numeric, Ordering)):
         return ANSWER
     assert_never(q)
 

@@ -62,7 +62,7 @@ class DeckBuild:
     new: list[str]
     changed: list[str]
     unchanged: list[str]
-    retyped: list[str]
+    retyped: dict[str, tuple[str, str]]  # question id -> (old, new) note type name
     moved: list[str]
     removed: dict[str, Removed]
 
@@ -94,7 +94,8 @@ def build_deck(
 
     specs = {q.id: note_spec(loaded, q) for q in loaded.bank.questions}
     stamps: dict[str, QuestionStamp] = {}
-    new, changed, unchanged, retyped, moved = [], [], [], [], []
+    new, changed, unchanged, moved = [], [], [], []
+    retyped: dict[str, tuple[str, str]] = {}
     for qid, spec in specs.items():
         digest = spec.content_hash()
         old = old_questions.get(qid) or old_removed.get(qid)
@@ -121,7 +122,7 @@ def build_deck(
         # An update changes a note's fields and tags but never its note type or the deck of
         # its cards; say so rather than let the change go missing.
         if old.model != spec.note_type.name:
-            retyped.append(qid)
+            retyped[qid] = (old.model, spec.note_type.name)
         elif old.deck != spec.deck:
             moved.append(qid)
 
@@ -153,7 +154,7 @@ def build_deck(
         new=[q for q in new if q in keep],
         changed=[q for q in changed if q in keep],
         unchanged=[q for q in unchanged if q in keep],
-        retyped=[q for q in retyped if q in keep],
+        retyped={q: names for q, names in retyped.items() if q in keep},
         moved=[q for q in moved if q in keep],
         removed=lock.removed,
     )
