@@ -101,7 +101,7 @@ def build_deck(
         old = old_questions.get(qid) or old_removed.get(qid)
         if old is not None and old.hash == digest:
             # The previous stamp is kept as it is (a returning removed question sheds its
-            # removal time): no new object to validate for each of 10,000 unchanged notes.
+            # removal time): no new object to validate for every unchanged note of a big bank.
             stamps[qid] = (
                 old
                 if type(old) is QuestionStamp
@@ -218,7 +218,7 @@ def _note_rows(
     last changed (genanki stamps everything with one package time, but Anki applies an
     incoming note only if it is newer). And genanki inserts one row at a time, checking every
     field for stray HTML tags on the way (ours are escaped by construction); rows built here
-    and inserted with executemany write a 10,000-note deck several times faster. Otherwise the
+    and inserted with executemany write a big deck several times faster. Otherwise the
     rows, their order and their ids are genanki's (tests compare the two collections).
     """
     note_rows: list[_NoteRow] = []
