@@ -1105,6 +1105,21 @@ def _option(driver: Any, text: str) -> Any:
     raise AssertionError(f"no option {text!r}")
 
 
+def _turn_over(driver: Any, url: str) -> None:
+    """Open a card's back in the same tab, as AnkiDroid does, once the pick is stored.
+
+    The front stores the pick in sessionStorage, which Chromium hands to the browser process
+    asynchronously; a back opened in the same instant (no person is that fast) may start
+    before it arrives and find no pick. Waiting for the front's next frames and a short
+    timeout lets the write land first.
+    """
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 250)));"
+    )
+    driver.get(url)
+
+
 @needs_webdriver
 def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver: Any) -> None:
     from selenium.webdriver.common.by import By
@@ -1125,7 +1140,7 @@ def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver
     taiwan.click()  # multiple choice: a second tap takes a pick back
     assert taiwan.get_attribute("aria-pressed") == "false"
 
-    driver.get(rendered("breakaway-regions", "back"))  # same tab, as in AnkiDroid
+    _turn_over(driver, rendered("breakaway-regions", "back"))  # same tab, as in AnkiDroid
     assert "kz-wrong" in _option(driver, "Crimea").get_attribute("class")
     for name in ("Taiwan", "Kosovo", "Abkhazia"):
         assert "kz-correct" in _option(driver, name).get_attribute("class")
@@ -1142,7 +1157,7 @@ def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver
     assert [i.get_attribute("aria-pressed") for i in items] == ["false", "true", "false"]
     right = _option(driver, "Territorial integrity and self-determination")
     right.click()
-    driver.get(rendered("un-two-principles", "back"))
+    _turn_over(driver, rendered("un-two-principles", "back"))
     verdict = driver.find_element(By.CSS_SELECTOR, ".kz-verdict")
     assert verdict.text.startswith("Right: you picked")
 
@@ -1164,7 +1179,7 @@ def test_true_false_verdict_names_the_word_not_the_letter(
     driver.get(rendered("sanctions-break", "front"))
     if pick is not None:
         _option(driver, pick).click()
-    driver.get(rendered("sanctions-break", "back"))
+    _turn_over(driver, rendered("sanctions-break", "back"))
     assert driver.find_element(By.CSS_SELECTOR, ".kz-verdict").text == verdict
     assert not driver.find_element(By.CSS_SELECTOR, ".kz-solution").is_displayed()
 
