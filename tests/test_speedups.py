@@ -32,7 +32,13 @@ from markupsafe import escape
 from conftest import ARTICLE, MINI_BANK, BankFactory
 from kzquiz import read, source
 from kzquiz.loader import load_bank
-from kzquiz.render import anki, qti
+from kzquiz.model import Cloze, Matching
+from kzquiz.render import qti
+from kzquiz.render.anki import fields as anki_fields
+from kzquiz.render.anki import ids as anki_ids
+from kzquiz.render.anki import models as anki_models
+from kzquiz.render.anki import package as anki_package
+from kzquiz.render.anki import state as anki_state
 
 HYPOTHESIS_SEED = int(os.environ["KZQUIZ_HYPOTHESIS_SEED"])  # chosen in conftest.py
 
@@ -125,29 +131,33 @@ _OLD_CLOZE = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#
 @_property
 @given(text=texts)
 def test_anki_text_escapes_as_before(text: str) -> None:
-    assert anki.anki_text(text) == str(escape(text)).translate(_OLD_ANKI).replace("\n", "<br>")
+    assert anki_fields.anki_text(text) == str(escape(text)).translate(_OLD_ANKI).replace(
+        "\n", "<br>"
+    )
 
 
 @_property
 @given(text=texts)
 def test_cloze_answer_escapes_as_before(text: str) -> None:
-    assert anki._cloze_answer(text) == str(escape(text)).translate(_OLD_CLOZE).replace("\n", " ")
+    assert anki_fields._cloze_answer(text) == str(escape(text)).translate(_OLD_CLOZE).replace(
+        "\n", " "
+    )
 
 
 @_property
 @given(bank_id=texts, question_id=texts)
 def test_note_guid_is_genankis(bank_id: str, question_id: str) -> None:
-    assert anki.note_guid(bank_id, question_id) == genanki.guid_for(bank_id, question_id)
+    assert anki_ids.note_guid(bank_id, question_id) == genanki.guid_for(bank_id, question_id)
 
 
 def test_note_guid_of_many_ids_is_genankis() -> None:
     for i in range(5000):
-        assert anki.note_guid("kz-spief-2022", f"q-{i}") == genanki.guid_for(
+        assert anki_ids.note_guid("kz-spief-2022", f"q-{i}") == genanki.guid_for(
             "kz-spief-2022", f"q-{i}"
         )
 
 
-def _old_content_hash(spec: anki.NoteSpec) -> str:
+def _old_content_hash(spec: anki_fields.NoteSpec) -> str:
     canonical = json.dumps(
         {
             "model": spec.note_type.name,
@@ -165,7 +175,7 @@ def _old_content_hash(spec: anki.NoteSpec) -> str:
 def test_content_hash_of_every_note_type_is_the_json_one(mini_bank: Path) -> None:
     loaded = load_bank(mini_bank)
     for q in loaded.bank.questions:
-        spec = anki.note_spec(loaded, q)
+        spec = anki_fields.note_spec(loaded, q)
         assert spec.content_hash() == _old_content_hash(spec), q.id
 
 
@@ -174,9 +184,9 @@ def test_content_hash_of_every_note_type_is_the_json_one(mini_bank: Path) -> Non
 def test_content_hash_of_any_text_is_the_json_one(
     mini_bank_question: Any, values: list[str], tags: list[str]
 ) -> None:
-    for nt in anki.NOTE_TYPES:
+    for nt in anki_models.NOTE_TYPES:
         fields = dict(zip(nt.fields, values, strict=False))
-        spec = anki.NoteSpec(mini_bank_question, nt, fields, tuple(tags), values[-1])
+        spec = anki_fields.NoteSpec(mini_bank_question, nt, fields, tuple(tags), values[-1])
         assert spec.content_hash() == _old_content_hash(spec)
 
 
@@ -191,16 +201,16 @@ def mini_bank_question(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @_property
 @given(bank=texts, deck=texts, qid=texts)
 def test_lock_dumps_is_the_json_one(bank: str, deck: str, qid: str) -> None:
-    stamp = anki.QuestionStamp(
+    stamp = anki_state.QuestionStamp(
         hash="a" * 64, mod=1655424000, model="kzquiz Choice", deck=deck or "-"
     )
-    lock = anki.Lock(
+    lock = anki_state.Lock(
         format=1,
         bank=bank,
         created=1655424000,
-        models={"kzquiz Choice": anki.Stamp(hash="b" * 64, mod=7)},
+        models={"kzquiz Choice": anki_state.Stamp(hash="b" * 64, mod=7)},
         questions={qid: stamp, "z": stamp, "a-1": stamp},
-        removed={qid: anki.Removed(**stamp.model_dump(), removed=2**40)},
+        removed={qid: anki_state.Removed(**stamp.model_dump(), removed=2**40)},
     )
     old = json.dumps(lock.model_dump(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     assert lock.dumps() == old.encode("utf-8")
@@ -220,26 +230,29 @@ class _GenankiNote(genanki.Note):  # type: ignore[misc]
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def _genanki_package(loaded: Any, lock: anki.Lock) -> bytes:
+def _genanki_package(loaded: Any, lock: anki_state.Lock) -> bytes:
     """The package written note by note through genanki, with SQLite's default settings."""
     info = loaded.bank.bank
     top = genanki.Deck(
-        anki.stable_id("deck", loaded.id),
-        anki.deck_part(info.title),
-        anki.deck_description_html(
+        anki_ids.stable_id("deck", loaded.id),
+        anki_fields.deck_part(info.title),
+        anki_fields.deck_description_html(
             info.title, info.source.title, info.source.date or "", info.source.url or ""
         ),
     )
     decks = {
         t: genanki.Deck(
-            anki.stable_id("deck", loaded.id, t),
-            f"{anki.deck_part(info.title)}::{anki.deck_part(name)}",
+            anki_ids.stable_id("deck", loaded.id, t),
+            f"{anki_fields.deck_part(info.title)}::{anki_fields.deck_part(name)}",
         )
         for t, name in loaded.bank.topics.items()
     }
-    models = {nt.key: anki._genanki_model(nt, lock.models[nt.name].mod) for nt in anki.NOTE_TYPES}
+    models = {
+        nt.key: anki_models.genanki_model(nt, lock.models[nt.name].mod)
+        for nt in anki_models.NOTE_TYPES
+    }
     for i, q in enumerate(loaded.bank.questions):
-        spec = anki.note_spec(loaded, q)
+        spec = anki_fields.note_spec(loaded, q)
         decks[q.topic].add_note(
             _GenankiNote(
                 lock.questions[q.id].mod,
@@ -264,7 +277,7 @@ def _genanki_package(loaded: Any, lock: anki.Lock) -> bytes:
         conn.execute("VACUUM")
     finally:
         conn.close()
-    return anki._zip(path.read_bytes())
+    return anki_package.apkg_zip(path.read_bytes())
 
 
 def _cloze_heavy(data: dict[str, Any]) -> dict[str, Any]:
@@ -290,9 +303,10 @@ def test_deck_is_byte_identical_to_genankis_own_writing(
 ) -> None:
     data = _cloze_heavy(mini_bank_data) if variant == "many-blanks" else mini_bank_data
     loaded = load_bank(make_bank(data))
-    built = anki.build_deck(loaded, loaded.bank.questions, None)
+    built = anki_package.build_deck(loaded, loaded.bank.questions, None)
     assert built.cards == sum(
-        len(q.blanks) if q.type == "cloze" else 1 for q in loaded.bank.questions
+        len(q.blanks) if isinstance(q, Cloze) else len(q.pairs) if isinstance(q, Matching) else 1
+        for q in loaded.bank.questions
     )
     assert built.apkg == _genanki_package(loaded, built.lock)
     with zipfile.ZipFile(io.BytesIO(built.apkg)) as archive:

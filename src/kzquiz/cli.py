@@ -349,11 +349,13 @@ def anki(
     """
     # The bank is parsed in the background while the imports below run.
     bank_reading = start_reading(bank)
+    from kzquiz.build import anki_outputs
     from kzquiz.output import write_files
-    from kzquiz.render.anki import render_outputs
+    from kzquiz.select import select
 
     loaded = load(bank_reading)
-    outputs = render_outputs(loaded, output, selection(topic, tag, None, difficulty))
+    questions = select(loaded, selection(topic, tag, None, difficulty))
+    outputs = anki_outputs(loaded, output, questions)
     for note in outputs.notes:
         typer.echo(note)
     for path in write_files(output, outputs.files):

@@ -1,7 +1,8 @@
 /* kzquiz Choice cards: tap an option to pick it; the back marks your pick right or wrong.
  *
  * Progressive enhancement: without JavaScript the front is a plain lettered list and the
- * back still lists the correct options in plain HTML.
+ * back lists the correct options in plain HTML; with it, that list is hidden, since the
+ * options themselves are marked right and wrong.
  *
  * Anki desktop and AnkiMobile keep one page for both sides, AnkiDroid loads the back as a
  * new page, so the pick is kept both in a window variable and in sessionStorage.
@@ -88,9 +89,28 @@
     });
   }
 
+  // What the verdict calls an option: its letter, or for true/false its word ("True").
+  function namer(card, items) {
+    if (card.getAttribute("data-kind") !== "truefalse") {
+      return function (letter) {
+        return letter;
+      };
+    }
+    return function (letter) {
+      for (var i = 0; i < items.length; i += 1) {
+        if (letterOf(items[i]) === letter) {
+          var text = items[i].querySelector(".kz-text");
+          return text ? text.textContent : letter;
+        }
+      }
+      return letter;
+    };
+  }
+
   function back(card, qid, items, key) {
     var correct = (key.getAttribute("data-correct") || "").split(/\s+/).filter(Boolean);
     var picks = load(qid);
+    var name = namer(card, items);
     var right = 0;
     var wrong = 0;
     items.forEach(function (item) {
@@ -109,28 +129,31 @@
         }
       }
     });
+    // The options now carry the marks, so the plain list of right answers (the no-script
+    // fallback) would only say it twice.
+    var solution = document.querySelector(".kz-solution");
+    if (solution && items.length > 0) {
+      solution.hidden = true;
+    }
     var verdict = document.querySelector(".kz-verdict");
     if (!verdict) {
       return;
     }
+    var picked = picks.map(name).join(", ");
+    var answer = correct.map(name).join(", ");
     var text;
     var tone;
     if (picks.length === 0) {
       text = "You did not pick an option.";
       tone = "kz-none";
     } else if (wrong === 0 && right === correct.length) {
-      text = "Right: you picked " + picks.join(", ") + ".";
+      text = "Right: you picked " + picked + ".";
       tone = "kz-right";
     } else if (right > 0) {
-      text =
-        "Partly right: you picked " +
-        picks.join(", ") +
-        "; the answer is " +
-        correct.join(", ") +
-        ".";
+      text = "Partly right: you picked " + picked + "; the answer is " + answer + ".";
       tone = "kz-partial";
     } else {
-      text = "Wrong: you picked " + picks.join(", ") + "; the answer is " + correct.join(", ") + ".";
+      text = "Wrong: you picked " + picked + "; the answer is " + answer + ".";
       tone = "kz-wrong";
     }
     verdict.textContent = text;

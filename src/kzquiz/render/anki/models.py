@@ -1,0 +1,205 @@
+"""Our Anki note types: fixed ids and names, their templates, and what a question is shown as."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import genanki
+
+from kzquiz.model import (
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Question,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.render.anki.ids import (
+    ANSWER_MODEL_ID,
+    CHOICE_MODEL_ID,
+    CLOZE_MODEL_ID,
+    MATCHING_MODEL_ID,
+    stable_id,
+)
+
+if sys.version_info >= (3, 11):
+    from typing import assert_never
+else:  # pragma: no cover
+    from typing_extensions import assert_never
+
+# The field on every note type that holds the question id; the removed-questions search uses it.
+ID_FIELD = "QuestionId"
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """One of our Anki note types: fixed id, fixed field and template names and ids."""
+
+    key: str
+    name: str
+    model_id: int
+    fields: tuple[str, ...]
+    card: str
+    front: str
+    back: str
+    cloze: bool = False
+
+    def field_id(self, field: str) -> int:
+        """The fixed id Anki keeps for a field (matches fields across imports)."""
+        return stable_id("field", self.key, field)
+
+    def template_id(self) -> int:
+        """The fixed id of the card template."""
+        return stable_id("template", self.key, self.card)
+
+
+CHOICE = NoteType(
+    key="choice",
+    name="kzquiz Choice",
+    model_id=CHOICE_MODEL_ID,
+    fields=(
+        "Prompt",
+        "Instruction",
+        "Options",
+        "Correct",
+        "Answer",
+        "Explanation",
+        "Evidence",
+        "Source",
+        "Kind",
+        ID_FIELD,
+    ),
+    card="Choice",
+    front="choice_front.html",
+    back="choice_back.html",
+)
+CLOZE = NoteType(
+    key="cloze",
+    name="kzquiz Cloze",
+    model_id=CLOZE_MODEL_ID,
+    fields=("Text", "Explanation", "Evidence", "Source", ID_FIELD),
+    card="Cloze",
+    front="cloze_front.html",
+    back="cloze_back.html",
+    cloze=True,
+)
+ANSWER = NoteType(
+    key="answer",
+    name="kzquiz Answer",
+    model_id=ANSWER_MODEL_ID,
+    fields=(
+        "Prompt",
+        "Instruction",
+        "Details",
+        "Answer",
+        "Explanation",
+        "Evidence",
+        "Source",
+        ID_FIELD,
+    ),
+    card="Answer",
+    front="answer_front.html",
+    back="answer_back.html",
+)
+# A cloze-like note type with one card per pair, so each pair is scheduled on its own: the
+# card for pair N asks for the match of item N. (One note per question keeps the state file,
+# the GUID and the QuestionId search per question.)
+MATCHING = NoteType(
+    key="matching",
+    name="kzquiz Matching",
+    model_id=MATCHING_MODEL_ID,
+    fields=("Prompt", "Pairs", "Explanation", "Evidence", "Source", ID_FIELD),
+    card="Pair",
+    front="matching_front.html",
+    back="matching_back.html",
+    cloze=True,
+)
+# New note types go at the end: the order fixes the rows of every package.
+NOTE_TYPES: tuple[NoteType, ...] = (CHOICE, CLOZE, ANSWER, MATCHING)
+
+
+def note_type_of(q: Question) -> NoteType:
+    """The note type a question is shown as."""
+    if isinstance(q, (Single, Multiple, TrueFalse)):
+        return CHOICE
+    if isinstance(q, Cloze):
+        return CLOZE
+    if isinstance(q, Matching):
+        return MATCHING
+    if isinstance(q, (Short, Numeric, Ordering)):
+        return ANSWER
+    assert_never(q)
+
+
+def anki_search(question_ids: Sequence[str]) -> str:
+    """The Anki search that selects the notes of these questions."""
+    terms = " OR ".join(f'"{ID_FIELD}:{qid}"' for qid in question_ids)
+    return f'"note:kzquiz *" ({terms})'
+
+
+def _template_text(name: str) -> str:
+    return (resources.files("kzquiz") / "templates" / "anki" / name).read_text(encoding="utf-8")
+
+
+def _templates(nt: NoteType) -> tuple[str, str]:
+    explain = _template_text("explain.html")
+    front = _template_text(nt.front)
+    if nt is CHOICE:
+        # The tap-to-pick script lives in the front; {{FrontSide}} carries it to the back.
+        front += "<script>\n" + _template_text("choice.js") + "</script>\n"
+    back = _template_text(nt.back).replace("<!-- kzquiz:explain -->\n", explain)
+    return front, back
+
+
+def model_json(nt: NoteType) -> dict[str, Any]:
+    """Everything Anki stores about a note type that we decide (hashed into the state file)."""
+    front, back = _templates(nt)
+    return {
+        "name": nt.name,
+        "id": nt.model_id,
+        "type": "cloze" if nt.cloze else "standard",
+        "fields": [{"name": f, "id": nt.field_id(f)} for f in nt.fields],
+        "templates": [{"name": nt.card, "id": nt.template_id(), "qfmt": front, "afmt": back}],
+        "css": _template_text("cards.css"),
+    }
+
+
+class _Model(genanki.Model):  # type: ignore[misc]
+    """A genanki Model whose modification time comes from the state file, not the clock."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
+        """genanki's note type JSON with our modification time."""
+        data: dict[str, Any] = super().to_json(timestamp, deck_id)
+        data["mod"] = self.mod
+        return data
+
+
+def genanki_model(nt: NoteType, mod: int) -> genanki.Model:
+    """The genanki Model of a note type, stamped with its modification time."""
+    data = model_json(nt)
+    fields = [dict(f) for f in data["fields"]]
+    templates = [
+        {"name": t["name"], "id": t["id"], "qfmt": t["qfmt"], "afmt": t["afmt"]}
+        for t in data["templates"]
+    ]
+    return _Model(
+        mod,
+        model_id=nt.model_id,
+        name=nt.name,
+        fields=fields,
+        templates=templates,
+        css=data["css"],
+        model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=0,
+    )
