@@ -690,10 +690,14 @@ def test_a_build_time_past_the_latest_stamp_is_a_clear_error(
 
 
 def _bigger_bank(data: dict[str, Any], copies: int) -> dict[str, Any]:
-    """The mini bank with every question repeated under new ids."""
+    """The mini bank with every question repeated under new ids (excludes follow the ids)."""
     bigger = copy.deepcopy(data)
     bigger["questions"] = [
-        {**copy.deepcopy(q), "id": f"{q['id']}-{n}"}
+        {
+            **copy.deepcopy(q),
+            "id": f"{q['id']}-{n}",
+            **({"excludes": [f"{x}-{n}" for x in q["excludes"]]} if q.get("excludes") else {}),
+        }
         for n in range(copies)
         for q in data["questions"]
     ]
@@ -728,6 +732,12 @@ def test_a_build_that_drops_many_questions_says_so_loudly(
     kept["questions"] = data["questions"][drop:] or [
         {**data["questions"][0], "id": "a-new-question"}
     ]
+    ids = {q["id"] for q in kept["questions"]}
+    for q in kept["questions"]:
+        if q.get("excludes"):
+            q["excludes"] = [x for x in q["excludes"] if x in ids] or None
+            if q["excludes"] is None:
+                del q["excludes"]
     make_bank(kept)
     result = build(bank, out)
     warning = (
