@@ -7,6 +7,7 @@ import io
 import os
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import defaultdict
 from html.parser import HTMLParser
 from typing import Any
@@ -528,3 +529,19 @@ def test_direct_items_equal_element_tree_items_on_hostile_text(
     plain = qti.indented_xml(qti._item(loaded, q, qti._Text(notes)), level)
     assert _direct_item_text(loaded, q, level) == (plain, notes.items)
     assert plain == _plain_item_text(loaded, q, level)
+
+
+def test_zip_deflates_every_file_at_level_1(exported: tuple[LoadedBank, bytes]) -> None:
+    # Raw deflate at level 1 gives these exact sizes; level 6 (zlib's default) gives others.
+    _, data = exported
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_DEFLATED:
+                continue
+            content = zf.read(info)
+            level1 = zlib.compressobj(1, zlib.DEFLATED, -15)
+            level6 = zlib.compressobj(6, zlib.DEFLATED, -15)
+            size1 = len(level1.compress(content) + level1.flush())
+            size6 = len(level6.compress(content) + level6.flush())
+            assert size1 != size6, info.filename
+            assert info.compress_size == size1, info.filename
