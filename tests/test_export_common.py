@@ -6,8 +6,11 @@ import time
 from types import SimpleNamespace
 from typing import cast
 
+import pytest
+
 from kzquiz.bank import LoadedBank
-from kzquiz.render.export_common import Notes
+from kzquiz.model import Numeric
+from kzquiz.render.export_common import Notes, numeric_prompt
 
 
 def _notes() -> Notes:
@@ -46,3 +49,21 @@ def test_items_is_a_copy() -> None:
     notes.add_bank("x")
     notes.items.append("y")
     assert notes.items == ["bank: GIFT: x"]
+
+
+@pytest.mark.parametrize(
+    ("unit", "shown"),
+    [
+        ("billion US dollars", "How many? (unit: billion US dollars)"),
+        ("states", "How many? (unit: states)"),
+        ("%", "How many? (unit: %)"),
+        ("years", "How many? (unit: years)"),
+        (None, "How many?"),
+    ],
+)
+def test_numeric_prompt_names_any_unit_so_it_reads_right(unit: str | None, shown: str) -> None:
+    q = Numeric(
+        id="n", type="numeric", topic="t", difficulty=1, prompt="How many?", answer=1,
+        unit=unit, explanation="e", evidence="e",
+    )  # fmt: skip
+    assert numeric_prompt(q) == shown

@@ -60,7 +60,7 @@ def test_a_card_for_every_type(loaded: LoadedBank) -> None:
         "Tigran Keosayan (also accepted: Keosayan)",
     ) in got
     assert (
-        "How many billion US dollars has China invested in Kazakhstan over 15 years? (in billion USD)",
+        "How many billion US dollars has China invested in Kazakhstan over 15 years? (unit: billion USD)",
         "22 (± 0.5) billion USD",
     ) in got
     assert ("Ebrahim Raisi (Match each person to their role.)", "President of Iran") in got

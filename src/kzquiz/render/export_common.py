@@ -57,8 +57,12 @@ def feedback_text(loaded: LoadedBank, q: Question) -> str:
 
 
 def numeric_prompt(q: Numeric) -> str:
-    """The prompt, naming the unit when there is one (no LMS numeric answer carries units)."""
-    return f"{q.stem} (in {q.unit})" if q.unit else q.stem
+    """The prompt, naming the unit when there is one (no LMS numeric answer carries units).
+
+    "(unit: states)" reads right for any unit, a count, a currency or a sign: "(in states)"
+    and "(in %)" did not.
+    """
+    return f"{q.stem} (unit: {q.unit})" if q.unit else q.stem
 
 
 def position_label(position: int) -> str:
