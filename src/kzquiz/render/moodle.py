@@ -63,7 +63,13 @@ _PENALTY = "0.3333333"
 
 def _xml(text: str) -> str:
     """Character data: & < > escaped (quotes need no escaping outside attributes)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def _html_inline(text: str) -> str:
@@ -117,9 +123,9 @@ class _Writer:
 
     def clean(self, text: str) -> str:
         """The text without characters XML cannot hold, noting any it removed."""
-        bad = _NOT_XML.findall(text)
-        if not bad:
+        if not _NOT_XML.search(text):
             return text
+        bad = _NOT_XML.findall(text)
         codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
         message = f"removed {len(bad)} character(s) XML cannot hold ({codes})"
         if self.q is None:
@@ -183,10 +189,17 @@ def _head(w: _Writer, q: Question, qtype: str, prompt_html: str | None = None) -
     w.leaf(2, "idnumber", q.id)
 
 
+_COMBINED_FEEDBACK = [
+    *(
+        f'    <{tag} format="html"><text></text></{tag}>'
+        for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback")
+    ),
+    "    <shownumcorrect/>",
+]
+
+
 def _combined_feedback(w: _Writer) -> None:
-    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
-        w.text(2, tag, "", "html")
-    w.line(2, "<shownumcorrect/>")
+    w.lines += _COMBINED_FEEDBACK
 
 
 def _tail(w: _Writer, q: Question) -> None:
@@ -198,12 +211,13 @@ def _tail(w: _Writer, q: Question) -> None:
 
 
 def _answer(w: _Writer, fraction: str, value: str, fmt: str, extra: Sequence[str] = ()) -> None:
-    w.line(2, f'<answer fraction="{fraction}" format="{fmt}">')
-    w.line(3, f"<text>{_xml(w.clean(value))}</text>")
-    w.line(3, '<feedback format="html"><text></text></feedback>')
-    for line in extra:
-        w.line(3, line)
-    w.line(2, "</answer>")
+    w.lines += [
+        f'    <answer fraction="{fraction}" format="{fmt}">',
+        f"      <text>{_xml(w.clean(value))}</text>",
+        '      <feedback format="html"><text></text></feedback>',
+        *(f"      {line}" for line in extra),
+        "    </answer>",
+    ]
 
 
 def _multiple_weights(q: Multiple, notes: Notes) -> tuple[str, str]:
