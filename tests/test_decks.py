@@ -23,6 +23,7 @@ EXPECTED = {
     f"{BANK_ID}.qti.zip",
     f"{BANK_ID}.quizlet.txt",
     f"{BANK_ID}.csv",
+    f"{BANK_ID}.moodle.xml",
 }
 
 

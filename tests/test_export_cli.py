@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from export_helpers import moodle_read_file
 from kzquiz.build import STEPS
 from kzquiz.cli import app
 from kzquiz.loader import load_bank
+from kzquiz.render.export_common import bank_order
 from kzquiz.render.exports import FORMATS, build_outputs, renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +77,9 @@ def test_selection_options(mini_bank: Path) -> None:
     ("args", "code", "message"),
     [
         (
-            ["export", "moodle"],
+            ["export", "blackboard"],
             2,
-            "unknown export format 'moodle'; use one of: gift, qti, quizlet, csv",
+            "unknown export format 'blackboard'; use one of: gift, qti, quizlet, csv, moodle",
         ),
         (["export", "qti", "-o", "-"], 2, "qti is a zip file; give -o a file name, not -"),
         (["export", "gift", "--difficulty", "4"], 2, "--difficulty '4'"),
@@ -86,7 +88,7 @@ def test_selection_options(mini_bank: Path) -> None:
     ],
 )
 def test_bad_usage(args: list[str], code: int, message: str, mini_bank: Path) -> None:
-    bank = [str(mini_bank)] if len(args) > 1 and args[1] != "moodle" else []
+    bank = [str(mini_bank)] if len(args) > 1 and args[1] != "blackboard" else []
     result = _run(*args[:2], *bank, *args[2:])
     assert result.exit_code == code
     assert message in result.stderr
@@ -117,6 +119,7 @@ def test_build_step(mini_bank: Path, tmp_path: Path) -> None:
     assert sorted(outputs.files) == [
         "mini.csv",
         "mini.gift.txt",
+        "mini.moodle.xml",
         "mini.qti.zip",
         "mini.quizlet.txt",
     ]
@@ -141,6 +144,23 @@ def test_shipped_bank_exports_without_losing_anything() -> None:
         "numerical",
         "match",
     }
+    moodle, _ = renderer("moodle")(loaded, loaded.bank.questions)
+    questions = [q for q in ET.fromstring(moodle) if q.get("type") != "category"]
+    # One Moodle question per bank question: a cloze stays one embedded-answers question.
+    assert [q.findtext("idnumber") for q in questions] == [
+        q.id for q in bank_order(loaded, loaded.bank.questions)
+    ]
     qti, _ = renderer("qti")(loaded, loaded.bank.questions)
     with zipfile.ZipFile(io.BytesIO(qti)) as zf:
         assert zf.testzip() is None
+
+
+def test_export_moodle_writes_moodle_xml(mini_bank: Path, tmp_path: Path) -> None:
+    out = tmp_path / "quiz.xml"
+    result = _run("export", "moodle", str(mini_bank), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    root = ET.fromstring(out.read_bytes())
+    assert root.tag == "quiz"
+    names = [q.findtext("name/text") for q in root if q.get("type") != "category"]
+    assert sorted(names) == sorted(q.id for q in load_bank(mini_bank).bank.questions)
+    assert _run("export", "moodle", str(mini_bank), "-o", "-").stdout_bytes == out.read_bytes()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from typing import Any
 
 import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 from pygiftparser import parser as giftparser
 
 from export_helpers import check_golden, load_export_bank, moodle_read_file
@@ -209,3 +212,24 @@ def test_only_the_selected_questions(make_bank: Any) -> None:
     read = [m for m in moodle_read_file(data) if m.qtype != "category"]
     assert [m.name for m in read] == [q.id for q in picked]
     assert data.decode("utf-8").count("$CATEGORY:") == 1
+
+
+# The escaping as one str.translate pass, the plain way the fast one must equal.
+_TRANSLATE = str.maketrans(
+    {c: "\\" + c for c in "\\~=#{}:"} | {c: "\\n" for c in "\r\n\u2028\u2029"}
+)
+_GIFT_SPECIAL = "\\~=#{}:\r\n\u2028\u2029\u0085 \t%[]->aé😀"
+
+
+@seed(int(os.environ["KZQUIZ_HYPOTHESIS_SEED"]))
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(_GIFT_SPECIAL) | st.characters(), max_size=40))
+def test_escape_equals_the_translate_table(text: str) -> None:
+    assert escape(text) == text.replace("\r\n", "\n").translate(_TRANSLATE)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain", "\\", "\\n", "a\r\nb\rc\nd", "{=~#:}", "\\{", "\u2028\u2029", "\r\r\n"]
+)
+def test_escape_examples_equal_the_translate_table(text: str) -> None:
+    assert escape(text) == text.replace("\r\n", "\n").translate(_TRANSLATE)

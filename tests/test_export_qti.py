@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import defaultdict
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
 from export_helpers import check_golden, load_export_bank
 from kzquiz.bank import LoadedBank
 from kzquiz.loader import load_bank
-from kzquiz.model import Cloze, Matching, Multiple, Numeric, Ordering, Short, Single, TrueFalse
+from kzquiz.model import (
+    QUESTION_TYPES,
+    Cloze,
+    Matching,
+    Multiple,
+    Numeric,
+    Ordering,
+    Short,
+    Single,
+    TrueFalse,
+)
+from kzquiz.render import qti
 from kzquiz.render.export_common import feedback_text, numeric_prompt
 from kzquiz.render.qti import render_qti, stable_id
 
@@ -439,3 +454,94 @@ def test_same_layout_and_element_paths_as_text2qti(
     )
     for qtype, paths in their_types.items():
         assert our_types[qtype] == paths, qtype
+
+
+# ---------------------------------------------------------------- the direct item writer
+
+
+def _plain_item_text(loaded: LoadedBank, q: Any, level: int = 3) -> str:
+    """An item the plain way: ElementTree elements, ET.indent, ET.tostring."""
+    tree = qti._item(loaded, q, qti._Text(qti.Notes(loaded, qti.FORMAT)))
+    ET.indent(tree, "  ", level=level)
+    return ET.tostring(tree, encoding="unicode")
+
+
+def _direct_item_text(loaded: LoadedBank, q: Any, level: int = 3) -> tuple[str, list[str]]:
+    notes = qti.Notes(loaded, qti.FORMAT)
+    return qti.item_text(loaded, q, qti._Text(notes), level), notes.items
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_direct_items_equal_element_tree_items_for_every_kind(
+    exported: tuple[LoadedBank, bytes], level: int
+) -> None:
+    loaded, _ = exported
+    kinds = {q.type for q in loaded.bank.questions}
+    assert kinds == set(QUESTION_TYPES)  # every item kind, hostile text included
+    for q in loaded.bank.questions:
+        notes = qti.Notes(loaded, qti.FORMAT)
+        plain = qti.indented_xml(qti._item(loaded, q, qti._Text(notes)), level)
+        assert _direct_item_text(loaded, q, level) == (plain, notes.items), q.id
+        assert plain == _plain_item_text(loaded, q, level), q.id
+
+
+# Text rich in what XML escaping and indenting look at, and in what the loader lets through.
+_HOSTILE = st.text(
+    alphabet=st.sampled_from("&<>\"'\n\r\t ]]>{}[]|x\u00e9\u2028\ufffe\U0001f600")
+    | st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]),
+    min_size=1,
+    max_size=30,
+).filter(lambda s: s.strip() and "{{" not in s and "}}" not in s and "|" not in s)
+
+
+def _with_text(q: Any, text: str) -> Any:
+    """The question with hostile text in every text field it has (revalidated, so it is real)."""
+    data = q.model_dump()
+    data["explanation"] = f"{text} {data['explanation']}"
+    if q.type == "cloze":
+        data["text"] = f"{text} {{{{{text.strip()}|b{text.strip()}}}}} and {{{{{text.strip()}}}}}"
+    else:
+        data["prompt"] = text
+    if q.type in ("single", "multiple"):
+        data["choices"][0]["text"] = text
+    elif q.type == "short":
+        data["answers"] = [text, f"{text} 2"]
+    elif q.type == "matching":
+        data["pairs"][0] = {"left": text, "right": text}
+    elif q.type == "ordering":
+        data["items"][1] = text
+    elif q.type == "numeric":
+        data["unit"] = text
+    return type(q).model_validate(data)
+
+
+@seed(int(os.environ["KZQUIZ_HYPOTHESIS_SEED"]))
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_HOSTILE, kind=st.sampled_from(QUESTION_TYPES), level=st.integers(0, 4))
+def test_direct_items_equal_element_tree_items_on_hostile_text(
+    exported: tuple[LoadedBank, bytes], text: str, kind: str, level: int
+) -> None:
+    loaded, _ = exported
+    q = _with_text(next(q for q in loaded.bank.questions if q.type == kind), text)
+    notes = qti.Notes(loaded, qti.FORMAT)
+    plain = qti.indented_xml(qti._item(loaded, q, qti._Text(notes)), level)
+    assert _direct_item_text(loaded, q, level) == (plain, notes.items)
+    assert plain == _plain_item_text(loaded, q, level)
+
+
+def test_zip_deflates_every_file_at_level_1(exported: tuple[LoadedBank, bytes]) -> None:
+    # Raw deflate at level 1 gives these exact sizes; level 6 (zlib's default) gives others.
+    _, data = exported
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_DEFLATED:
+                continue
+            content = zf.read(info)
+            level1 = zlib.compressobj(1, zlib.DEFLATED, -15)
+            level6 = zlib.compressobj(6, zlib.DEFLATED, -15)
+            size1 = len(level1.compress(content) + level1.flush())
+            size6 = len(level6.compress(content) + level6.flush())
+            assert size1 != size6, info.filename
+            assert info.compress_size == size1, info.filename

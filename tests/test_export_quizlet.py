@@ -38,12 +38,16 @@ def test_a_card_for_every_type(loaded: LoadedBank) -> None:
     by_id = {q.id: q for q in loaded.bank.questions}
     assert got[:4] == [
         (
-            "Which two UN principles did Tokayev say had come into conflict?",
-            "Territorial integrity and self-determination",
+            "Which two UN principles did Tokayev say had come into conflict?"
+            " / A. Territorial integrity and self-determination"
+            " / B. Non-interference and collective security"
+            " / C. Sovereign equality and peaceful settlement",
+            "A. Territorial integrity and self-determination",
         ),
         (
-            "Which regions did Tokayev say Kazakhstan could not recognise? Select all that apply.",
-            "Taiwan; Kosovo; Abkhazia",
+            "Which regions did Tokayev say Kazakhstan could not recognise? Select all that apply."
+            " / A. Taiwan / B. Kosovo / C. Crimea / D. Abkhazia",
+            "A. Taiwan; B. Kosovo; D. Abkhazia",
         ),
         ("True or false: Kazakhstan intends to break the Western sanctions on Russia.", "False"),
         (
@@ -56,7 +60,7 @@ def test_a_card_for_every_type(loaded: LoadedBank) -> None:
         "Tigran Keosayan (also accepted: Keosayan)",
     ) in got
     assert (
-        "How many billion US dollars has China invested in Kazakhstan over 15 years? (in billion USD)",
+        "How many billion US dollars has China invested in Kazakhstan over 15 years? (unit: billion USD)",
         "22 (± 0.5) billion USD",
     ) in got
     assert ("Ebrahim Raisi (Match each person to their role.)", "President of Iran") in got
@@ -79,9 +83,10 @@ def test_tabs_and_newlines_never_break_a_card(loaded: LoadedBank) -> None:
     assert (
         got[
             'Which is {not} a "GIFT" rule? a ~ b = c # d : e \\ f & <b>g</b> after a tab / '
-            "and a second line"
+            "and a second line / A. =1+1 is a formula / B. ~tilde, #hash & {braces} "
+            "/ C. %50% looks like a weight / D. [html] looks like a format"
         ]
-        == "=1+1 is a formula"
+        == "A. =1+1 is a formula"
     )
     assert got["Tab here (Match: <left> & {right})"] == "Line / break"
     assert clean("a\tb\r\nc\n\nd\u2028e") == "a b / c / d / e"
@@ -99,3 +104,15 @@ def test_cards_keep_every_answer(loaded: LoadedBank) -> None:
             or [p.right for p in getattr(q, "pairs", [])]
         ):
             assert answer in text, (q.id, answer)
+
+
+def test_choice_cards_show_the_choices(loaded: LoadedBank) -> None:
+    """A choice card lists every option, lettered, one line each; the back names the letters."""
+    choice_questions = [q for q in loaded.bank.questions if q.type in ("single", "multiple")]
+    assert {q.type for q in choice_questions} == {"single", "multiple"}
+    for q in choice_questions:
+        ((term, definition),) = cards(q)
+        lettered = [f"{'ABCDEFGH'[i]}. {c.text}" for i, c in enumerate(q.choices)]
+        assert term == "\n".join([q.stem, *lettered])
+        right = [f"{'ABCDEFGH'[i]}. {c.text}" for i, c in enumerate(q.choices) if c.correct]
+        assert definition == "; ".join(right)

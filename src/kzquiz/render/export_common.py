@@ -18,7 +18,9 @@ class Notes:
 
     def __init__(self, loaded: LoadedBank, fmt: str) -> None:
         self.fmt = fmt
-        self.items: list[str] = []
+        # A dict keeps insertion order and finds a repeat in constant time (a list scan made
+        # a bank where every question earns a note quadratic).
+        self._seen: dict[str, None] = {}
         # Notes use the bank index, not the index in the selection, so they point at the YAML.
         self._index = {q.id: i for i, q in enumerate(loaded.bank.questions)}
 
@@ -32,10 +34,14 @@ class Notes:
         """Record something about the bank as a whole (its title, a topic name)."""
         self._append(f"bank: {self.fmt}: {message}")
 
+    @property
+    def items(self) -> list[str]:
+        """The notes in the order they were first recorded, each once."""
+        return list(self._seen)
+
     def _append(self, note: str) -> None:
         # The same text can be written in several places; say it once.
-        if note not in self.items:
-            self.items.append(note)
+        self._seen.setdefault(note, None)
 
 
 def evidence_line(loaded: LoadedBank, q: Question) -> str:
@@ -51,8 +57,12 @@ def feedback_text(loaded: LoadedBank, q: Question) -> str:
 
 
 def numeric_prompt(q: Numeric) -> str:
-    """The prompt, naming the unit when there is one (no LMS numeric answer carries units)."""
-    return f"{q.stem} (in {q.unit})" if q.unit else q.stem
+    """The prompt, naming the unit when there is one (no LMS numeric answer carries units).
+
+    "(unit: states)" reads right for any unit, a count, a currency or a sign: "(in states)"
+    and "(in %)" did not.
+    """
+    return f"{q.stem} (unit: {q.unit})" if q.unit else q.stem
 
 
 def position_label(position: int) -> str:

@@ -1,4 +1,4 @@
-"""The LMS exports as one `kzquiz build` step: GIFT, QTI, Quizlet and CSV of the whole bank."""
+"""The LMS exports as one `kzquiz build` step: GIFT, QTI, Quizlet, CSV and Moodle XML of the bank."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ FORMATS: dict[str, tuple[str, str, bool]] = {
     "qti": (".qti.zip", "kzquiz.render.qti:render_qti", False),
     "quizlet": (".quizlet.txt", "kzquiz.render.quizlet:render_quizlet", True),
     "csv": (".csv", "kzquiz.render.csv:render_csv", True),
+    "moodle": (".moodle.xml", "kzquiz.render.moodle:render_moodle", True),
 }
 
 

@@ -6,7 +6,8 @@ a text from a separator, so in bank text a tab becomes a space and a line break 
 
 A card is the question and its answer:
 
-- single / multiple: prompt -> the correct choice(s), joined with "; "
+- single / multiple: prompt and the lettered choices, one line each ("A. Astana") -> the
+  correct choice(s) with their letters, joined with "; " ("B. Almaty")
 - truefalse: "True or false: statement" -> "True" / "False"
 - short: prompt -> model answer, then "(also accepted: ...)"
 - numeric: prompt (with unit) -> the answer with its tolerance or range and unit
@@ -21,7 +22,10 @@ or points; the CSV export carries every field.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
+
+from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
 from kzquiz.model import (
@@ -54,7 +58,14 @@ def _accepted(answers: Sequence[str]) -> str:
 def cards(q: Question) -> list[tuple[str, str]]:
     """The (term, definition) cards for one question, before cleaning."""
     if isinstance(q, (Single, Multiple)):
-        return [(q.stem, "; ".join(c.text for c in q.choices if c.correct))]
+        # The choices go on the term side: "Select all that apply" needs something to select.
+        lettered = [
+            f"{letter}. {c.text}"
+            for letter, c in zip(string.ascii_uppercase, q.choices, strict=False)
+        ]
+        term = "\n".join([q.stem, *lettered])
+        right = [text for text, c in zip(lettered, q.choices, strict=True) if c.correct]
+        return [(term, "; ".join(right))]
     if isinstance(q, TrueFalse):
         return [(f"True or false: {q.stem}", q.answer_text())]
     if isinstance(q, Short):
@@ -71,7 +82,7 @@ def cards(q: Question) -> list[tuple[str, str]]:
         return [(f"{p.left} ({q.stem})", p.right) for p in q.pairs]
     if isinstance(q, Ordering):
         return [(q.stem, " → ".join(q.items))]
-    raise TypeError(f"unknown question type {type(q).__name__}")  # pragma: no cover
+    assert_never(q)
 
 
 def render_quizlet(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
