@@ -1,26 +1,49 @@
-"""The command line: parse options, call the library, map KzquizError to exit codes.
+"""The command line: parse options, make one library call, print its result.
 
-Heavy modules (pydantic, genanki, jinja2, the renderers) are imported inside the commands
-that need them, so `kzquiz --version` costs little more than importing Typer. A command's
-bank is read and parsed in a background thread from the moment the command line names it
-(see _read_ahead and kzquiz.read), while those imports run.
+Every command hands its options to kzquiz.pipeline (which owns loading, the seed policy,
+selection, rendering and writing) and prints what it returns. Only this module speaks of
+command-line flags: library errors name a field (`topic`), shown here as its flag (`--topic`).
+Heavy modules are imported inside the commands, so `kzquiz --version` costs little more than
+importing Typer; the bank starts being read as soon as the command line names it
+(kzquiz.speed).
 """
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from typer.core import TyperGroup
 
-from kzquiz import __version__
+from kzquiz import __version__, formats
 from kzquiz.errors import KzquizError
 
 if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
-    from kzquiz.bank import LoadedBank
-    from kzquiz.read import BankReading
+    from kzquiz.select import Selection
+
+# The option that sets each field the library names in its errors.
+FLAGS: dict[str, str] = {
+    "topic": "--topic",
+    "tag": "--tag",
+    "type": "--type",
+    "difficulty": "--difficulty",
+    "count": "--count",
+    "seed": "--seed",
+    "versions": "--versions",
+    "paper": "--paper",
+    "output": "-o",
+    "format": "FORMAT",
+}
+
+
+def message(exc: KzquizError) -> str:
+    """The error's text as the command line shows it: its field named by its flag."""
+    text = str(exc)
+    flag = FLAGS.get(exc.field or "")
+    if flag and exc.field and text.startswith(exc.field):
+        text = flag + text[len(exc.field) :]
+    return text
 
 
 class _Group(TyperGroup):
@@ -32,32 +55,27 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except KzquizError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
+            for line in message(exc).splitlines() or [type(exc).__name__]:
                 typer.echo(line, err=True)
             ctx.exit(exc.exit_code)
         finally:
-            # A command that stopped between start_reading() and load() (bad usage, say)
-            # leaves neither the collector off nor a reading behind for the next command
-            # run in this process.
-            _READ_AHEAD.clear()
-            gc.enable()
+            from kzquiz import speed
+
+            # A command that stopped before loading its bank (bad usage, say) leaves neither
+            # the collector off nor a reading behind for the next command of this process.
+            speed.reset()
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         _read_ahead(self, ctx, args)
         return super().parse_args(ctx, args)
 
 
-# Banks whose reading started before their command ran: bank argument -> BankReading.
-_READ_AHEAD: dict[Path | None, BankReading] = {}
-
-
 def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
     """Start reading the command's bank before Typer converts any option.
 
-    Typer converts option values with pydantic, and importing that takes a tenth of a second
-    which the background parse of a big bank can overlap. Here the group's and the command's
-    own parsers only split the words (no conversion, no callbacks); start_reading() hands
-    the reading to the command when it asks for the same bank. Anything unusual is left
+    Typer converts option values with pydantic, and importing that is slow enough for the
+    background parse of a big bank to overlap it. Here the group's and the command's own
+    parsers only split the words (no conversion, no callbacks). Anything unusual is left
     alone for Typer to handle as always.
     """
     try:
@@ -73,8 +91,18 @@ def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
         return
     if values.get("help"):
         return
-    bank = Path(values["bank"]) if values.get("bank") else None
-    _READ_AHEAD[bank] = _begin_reading(bank)
+    from kzquiz import pipeline
+
+    pipeline.read_ahead(Path(values["bank"]) if values.get("bank") else None)
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 question', '3 questions'."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 app = typer.Typer(
@@ -136,48 +164,13 @@ def _root(
     """
 
 
-def start_reading(bank: Path | None) -> BankReading:
-    """Find the bank and start reading and parsing it in the background.
-
-    Call it before importing the heavy modules a command needs: the parse runs meanwhile
-    (see kzquiz.read), and load() collects it. Usually the reading began even earlier,
-    before Typer converted the options (see _read_ahead).
-    """
-    return _READ_AHEAD.pop(bank, None) or _begin_reading(bank)
-
-
-def _begin_reading(bank: Path | None) -> BankReading:
-    from kzquiz.read import BankReading, find_bank
-
-    # The bank's objects live until the command ends: keep the cyclic collector from
-    # rescanning them while they are built (see speed.paused_gc); load() turns it back on.
-    gc.disable()
-    return BankReading.start(find_bank(bank))
-
-
-def load(reading: BankReading) -> LoadedBank:
-    """Validate the bank being read, printing its warnings."""
-    from kzquiz.loader import load_bank
-
-    try:
-        loaded = load_bank(reading.path, reading=reading)
-    finally:
-        gc.enable()
-    # Move the bank out of the cyclic collector's sight for good, so later collections don't
-    # rescan hundreds of thousands of objects for nothing.
-    gc.freeze()
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    return loaded
-
-
 def selection(
     topic: list[str] | None,
     tag: list[str] | None,
     type_: list[str] | None,
     difficulty: str | None,
     count: int | None = None,
-) -> Any:
+) -> Selection:
     """Build a Selection from the shared options."""
     from kzquiz.select import Selection, parse_difficulty
 
@@ -208,14 +201,13 @@ def check(
 
         kzquiz check my-bank.yaml --strict
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
+    from kzquiz import pipeline
     from kzquiz.report import summary_table
 
-    loaded = load(bank_reading)
+    loaded = pipeline.load(bank, _err)
     typer.echo(summary_table(loaded), nl=False)
     if strict and loaded.warnings:
-        typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
+        _err(f"{plural(len(loaded.warnings), 'warning')} with --strict")
         raise typer.Exit(1)
 
 
@@ -245,21 +237,14 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
 
         kzquiz build my-bank.yaml -o out/
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    from kzquiz.build import build_all, formats
+    from kzquiz import pipeline
 
-    loaded = load(bank_reading)
-    outputs, written = build_all(loaded, output)
-    for note in outputs.notes:
+    result = pipeline.build(bank, output, _err)
+    for note in result.notes:
         typer.echo(note)
-    n = len(loaded.bank.questions)
-    if written:
-        typer.echo(f"built {', '.join(formats())} from {n} questions:")
-        for path in written:
-            typer.echo(f"  {path}")
-    else:
-        typer.echo(f"{loaded.display}: {n} questions valid; no output formats are available yet")
+    typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
+    for path in result.written:
+        typer.echo(f"  {path}")
 
 
 @app.command()
@@ -300,26 +285,21 @@ def worksheet(
 
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
+    from kzquiz.render.worksheet import WorksheetOptions
 
-    from kzquiz.output import write_files
-    from kzquiz.render.worksheet import WorksheetOptions, render_worksheets
-    from kzquiz.select import select
-
-    loaded = load(bank_reading)
-    if seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
-        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)")
-    rng = random.Random(seed)
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    options = WorksheetOptions(
-        title=title, versions=versions, paper=paper, reading=reading, seed=seed
+    options = WorksheetOptions(title=title, versions=versions, paper=paper, reading=reading)
+    request = pipeline.Request(
+        ("worksheet",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        options={"worksheet": options},
+        out_dir=output,
     )
-    files = render_worksheets(loaded, questions, options, rng)
-    typer.echo(f"{len(questions)} questions, {versions} version(s), {paper}:")
-    for path in write_files(output, files):
+    result = pipeline.run(request, _err)
+    typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
+    for path in result.written:
         typer.echo(f"  {path}")
 
 
@@ -329,7 +309,10 @@ def anki(
     output: OutDir = Path("decks"),
     topic: TopicOpt = None,
     tag: TagOpt = None,
+    type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
+    count: CountOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Make an Anki deck, decks/<bank-id>.apkg, with a subdeck per topic.
 
@@ -347,16 +330,19 @@ def anki(
 
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    from kzquiz.output import write_files
-    from kzquiz.render.anki import render_outputs
+    from kzquiz import pipeline
 
-    loaded = load(bank_reading)
-    outputs = render_outputs(loaded, output, selection(topic, tag, None, difficulty))
-    for note in outputs.notes:
+    request = pipeline.Request(
+        ("anki",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=output,
+    )
+    result = pipeline.run(request, _err)
+    for note in result.notes:
         typer.echo(note)
-    for path in write_files(output, outputs.files):
+    for path in result.written:
         typer.echo(f"  {path}")
 
 
@@ -385,20 +371,17 @@ def selfcheck(
 
         kzquiz selfcheck my-bank.yaml --difficulty 1-2 -n 20 --seed 7
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
 
-    from kzquiz.output import write_file
-    from kzquiz.render.selfcheck import DEFAULT_SEED, file_name, render_page
-    from kzquiz.select import select
-
-    loaded = load(bank_reading)
-    rng = random.Random(DEFAULT_SEED if seed is None else seed)
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    page = render_page(loaded, questions, seed=seed)
-    path = write_file(output / file_name(loaded.id), page)
-    typer.echo(f"{len(questions)} questions: {path}")
+    request = pipeline.Request(
+        ("selfcheck",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=output,
+    )
+    result = pipeline.run(request, _err)
+    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
 @app.command()
@@ -429,37 +412,56 @@ def practice(
 
         kzquiz practice --missed
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
 
-    from kzquiz.practice import choose, console_for, prepare, run, safe_save, stdin_reader
-
-    loaded = load(bank_reading)
-    rng = random.Random(seed)
-    questions = choose(
-        loaded, selection(topic, tag, type_, difficulty, count), rng, missed_only=missed
+    request = pipeline.Request(
+        (), bank=bank, selection=selection(topic, tag, type_, difficulty, count), seed=seed
     )
-    if not questions:
+    done = pipeline.practise(request, missed_only=missed, report=_err)
+    if not done.asked:
         typer.echo("You got every question right last time: nothing to re-practise.")
-        return
-    console = console_for()
-    session = run(loaded, prepare(questions, rng), console=console, read_line=stdin_reader())
-    saved, problem = safe_save(loaded, session)
-    if problem:
-        typer.echo(f"warning: {problem}", err=True)
-    elif saved and session.missed:
+    elif done.problem:
+        _err(f"warning: {done.problem}")
+    elif done.saved and done.missed:
         again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
-        typer.echo(f"{len(session.missed)} missed; practise them again with: {again}")
+        typer.echo(f"{done.missed} missed; practise them again with: {again}")
 
 
-@app.command()
+def _export_help() -> str:
+    """`kzquiz export --help`, made from the format registry."""
+    lines = [
+        "Export questions for an LMS or another tool, one file per format:",
+        "",
+    ]
+    for fmt in formats.FORMATS:
+        if fmt.export:
+            lines.append(f"    {fmt.name:8} {', '.join(fmt.files)}: {fmt.summary}")
+    lines += [
+        "",
+        "{id} is the bank id. Anything a format cannot hold is reported as a note (on stderr),",
+        "one per question; nothing is dropped silently.",
+        "Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.",
+        "",
+        "Examples:",
+        "",
+        "    kzquiz export gift",
+        "",
+        "    kzquiz export qti my-bank.yaml -o quiz.qti.zip --topic sovereignty",
+        "",
+        "    kzquiz export quizlet -o - > cards.txt",
+        "",
+        "    kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv",
+    ]
+    return "\n".join(lines)
+
+
+@app.command(help=_export_help())
 def export(
     format_name: Annotated[
         str,
         typer.Argument(
             metavar="FORMAT",
-            help="gift (Moodle), qti (Canvas), quizlet or csv.",
+            help=f"One of: {', '.join(formats.export_names())} (any case).",
             show_default=False,
         ),
     ],
@@ -469,8 +471,8 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="File to write (default: <bank-id>.<ext> in this folder); - for stdout "
-            "(text formats).",
+            help="File or folder to write (default: <bank-id>.<ext> in this folder); "
+            "- for stdout (text formats).",
             show_default=False,
         ),
     ] = None,
@@ -481,52 +483,26 @@ def export(
     count: CountOpt = None,
     seed: SeedOpt = None,
 ) -> None:
-    """Export questions for an LMS: Moodle GIFT, Canvas QTI (.zip), Quizlet or CSV.
+    """Export questions for an LMS (the help text is made from the format registry)."""
+    from kzquiz import pipeline
 
-    Files: <bank-id>.gift.txt, .qti.zip, .quizlet.txt or .csv. Anything the format cannot
-    hold is reported as a note (on stderr), one per question; nothing is dropped silently.
-    Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.
-
-    Examples:
-
-        kzquiz export gift
-
-        kzquiz export qti my-bank.yaml -o quiz.qti.zip --topic sovereignty
-
-        kzquiz export quizlet -o - > cards.txt
-
-        kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv
-    """
-    import random
-
-    from kzquiz.errors import UsageError
-    from kzquiz.output import write_file
-    from kzquiz.render.exports import FORMATS, file_name, renderer
-    from kzquiz.select import select
-
-    if format_name not in FORMATS:
-        raise UsageError(f"unknown export format {format_name!r}; use one of: {', '.join(FORMATS)}")
     to_stdout = output is not None and str(output) == "-"
-    if to_stdout and not FORMATS[format_name][2]:
-        raise UsageError(f"{format_name} is a zip file; give -o a file name, not -")
-    if output is not None and not to_stdout and output.is_dir():
-        raise UsageError(f"{output}: is a folder; give -o a file name")
-    bank_reading = start_reading(bank)
-    loaded = load(bank_reading)
-    if count is not None and seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
-        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)", err=True)
-    rng = random.Random(seed) if seed is not None else None
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    data, notes = renderer(format_name)(loaded, questions)
-    for note in notes:
-        typer.echo(f"note: {note}", err=True)
-    if to_stdout:
-        typer.echo(data, nl=False)
+    request = pipeline.Request(
+        (),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=Path("."),
+        out_file=None if to_stdout else output,
+        to_stdout=to_stdout,
+    )
+    result = pipeline.export(format_name, request, _err)
+    for note in result.notes:
+        _err(f"note: {note}")
+    if result.stdout is not None:
+        typer.echo(result.stdout, nl=False)
         return
-    path = output if output is not None else Path(file_name(loaded, format_name))
-    write_file(path, data)
-    typer.echo(f"{len(questions)} questions: {path}")
+    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
 def main() -> None:

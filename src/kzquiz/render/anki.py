@@ -56,8 +56,8 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
-from kzquiz.render import Outputs, build_time
-from kzquiz.select import Selection, scrambled, select, shuffled
+from kzquiz.render import Outputs, RenderJob, build_time
+from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
 
 LOCK_FORMAT = 1
@@ -271,6 +271,12 @@ def read_lock(path: Path, bank_id: str) -> Lock | None:
         raise OutputError(
             f"{path}: cannot read the Anki state file: {exc.strerror or exc}"
         ) from None
+    return parse_lock(raw, str(path), bank_id)
+
+
+def parse_lock(raw: bytes, where: str, bank_id: str) -> Lock:
+    """The state file from its bytes; a damaged one is an OutputError naming `where`."""
+    path = where
     advice = (
         "restore it from version control, or delete it to start afresh (every note is then"
         " sent as changed once, and questions removed earlier are no longer listed)"
@@ -961,16 +967,7 @@ def anki_search(question_ids: Sequence[str]) -> str:
     return f'"note:kzquiz *" ({terms})'
 
 
-def render_outputs(
-    loaded: LoadedBank, out_dir: Path, selection: Selection | None = None
-) -> Outputs:
-    """`<bank-id>.apkg` and `<bank-id>.lock.json`, using the state file found in out_dir."""
-    with paused_gc():
-        previous = read_lock(out_dir / lock_name(loaded.id), loaded.id)
-        questions = select(loaded, selection or Selection())
-        built = build_deck(loaded, questions, previous)
-        lock_bytes = built.lock.dumps()
-    name = apkg_name(loaded.id)
+def _notes(built: DeckBuild, name: str) -> list[str]:
     notes = [
         f"anki: {name}: {built.notes} notes, {built.cards} cards"
         f" ({len(built.new)} new, {len(built.changed)} changed, {len(built.unchanged)} unchanged)"
@@ -993,9 +990,34 @@ def render_outputs(
             + ", ".join(built.removed)
         )
         notes.append(f"anki:   search in Anki: {anki_search(list(built.removed))}")
-    return Outputs(files={name: built.apkg, lock_name(loaded.id): lock_bytes}, notes=notes)
+    return notes
 
 
-def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
-    """The `kzquiz build` step: the whole bank as an Anki deck plus its state file."""
-    return render_outputs(loaded, out_dir)
+# ------------------------------------------------------------------------------ contract
+
+
+def state_file_name(bank_id: str) -> str:
+    """The state file's name: `<bank-id>.lock.json`."""
+    return lock_name(bank_id)
+
+
+def package_name(bank_id: str) -> str:
+    """The package's name: `<bank-id>.apkg`."""
+    return apkg_name(bank_id)
+
+
+def render(job: RenderJob) -> Outputs:
+    """The package of `job.questions` and the state file of the whole bank.
+
+    The previous state file comes in as bytes in `job.previous`; nothing is read from disk.
+    """
+    loaded = job.loaded
+    with paused_gc():
+        raw = job.previous.get(state_file_name(loaded.id))
+        previous = None if raw is None else parse_lock(raw, state_file_name(loaded.id), loaded.id)
+        built = build_deck(loaded, job.questions, previous)
+        lock_bytes = built.lock.dumps()
+    return Outputs(
+        files={package_name(loaded.id): built.apkg, lock_name(loaded.id): lock_bytes},
+        notes=_notes(built, package_name(loaded.id)),
+    )

@@ -46,7 +46,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
-from kzquiz.render import archive_time
+from kzquiz.render import Outputs, RenderJob, archive_time
 from kzquiz.render.export_common import (
     Notes,
     feedback_text,
@@ -625,3 +625,9 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
         f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
     }
     return _zip(files, (year, month, mday, 0, 0, 0)), notes.items
+
+
+def render(job: RenderJob) -> Outputs:
+    """`<bank-id>.qti.zip` of `job.questions`, with a note on anything QTI cannot hold."""
+    data, notes = render_qti(job.loaded, job.questions)
+    return Outputs(files={job.loaded.id + ".qti.zip": data}, notes=notes)

@@ -8,11 +8,11 @@ fonts are system font stacks, so the files print offline. All randomness comes f
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup
 
@@ -29,12 +29,12 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.render import Outputs
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
 
 MAX_VERSIONS = len(string.ascii_uppercase)
-# CSS `size` values for `@page`; the keys are what --paper accepts.
+# CSS `size` values for `@page`; the keys are the paper sizes a worksheet accepts.
 PAPERS: dict[str, str] = {"a4": "A4", "letter": "letter"}
 BUILD_SEED = 1
 # How often to reshuffle a version whose question order repeats an earlier version's.
@@ -184,9 +184,12 @@ def render_worksheets(
     if not questions:
         raise SelectionError(f"{loaded.display}: no questions to put on a worksheet")
     if not 1 <= options.versions <= MAX_VERSIONS:
-        raise UsageError(f"--versions must be between 1 and {MAX_VERSIONS}, not {options.versions}")
+        raise UsageError(
+            f"versions must be between 1 and {MAX_VERSIONS}, not {options.versions}",
+            field="versions",
+        )
     if options.paper not in PAPERS:
-        raise UsageError(f"--paper {options.paper!r}: use one of {', '.join(PAPERS)}")
+        raise UsageError(f"paper {options.paper!r}: use one of {', '.join(PAPERS)}", field="paper")
     # A 10,000-question set makes hundreds of thousands of objects that all live until the
     # files are written; pausing the cyclic GC saves a fifth of the time and no memory.
     with paused_gc():
@@ -237,11 +240,12 @@ def _render(
     return files
 
 
-def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
-    """`kzquiz build` step: every question, one version, a fixed seed, A4, with the reading."""
-    options = WorksheetOptions(versions=1, paper="a4", reading=True, seed=BUILD_SEED)
-    files = render_worksheets(loaded, loaded.bank.questions, options, random.Random(BUILD_SEED))
-    return Outputs(files=files)
+def render(job: RenderJob) -> Outputs:
+    """The worksheet set of `job.questions`: `job.options` (WorksheetOptions), shuffled from `job.seed`."""
+    options = job.options if isinstance(job.options, WorksheetOptions) else WorksheetOptions()
+    seed = BUILD_SEED if job.seed is None else job.seed
+    options = dataclasses.replace(options, seed=seed)
+    return Outputs(files=render_worksheets(job.loaded, job.questions, options, random.Random(seed)))
 
 
 def layout(
