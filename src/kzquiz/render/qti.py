@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import re
 import time
 import xml.etree.ElementTree as ET
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 from kzquiz.bank import LoadedBank
@@ -47,6 +45,7 @@ from kzquiz.model import (
     format_number,
 )
 from kzquiz.render import Outputs, RenderJob, archive_time
+from kzquiz.render.archive import zip_bytes
 from kzquiz.render.export_common import (
     Notes,
     feedback_text,
@@ -578,36 +577,6 @@ def _xml(root: ET.Element) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{indented_xml(root)}\n'.encode()
 
 
-def _zip(
-    files: Mapping[str, bytes | Iterable[bytes]], date_time: tuple[int, int, int, int, int, int]
-) -> bytes:
-    """A zip whose bytes depend only on the files and the date: sorted, fixed metadata.
-
-    A file may be given as pieces, which are compressed as they come (zlib's output does not
-    depend on how its input is split).
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time)
-            info.create_system = 3  # Unix, whatever system builds it
-            if name.endswith("/"):
-                info.external_attr = (0o40755 << 16) | 0x10
-                info.compress_type = zipfile.ZIP_STORED
-            else:
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-            content = files[name]
-            if isinstance(content, bytes):
-                zf.writestr(info, content, compresslevel=6)
-                continue
-            # (zf.open uses zlib's default level, which is 6, the level writestr is given)
-            with zf.open(info, "w") as member:
-                for piece in content:
-                    member.write(piece)
-    return buffer.getvalue()
-
-
 def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
     """The questions as a Canvas QTI 1.2 zip and notes on anything it cannot hold."""
     notes = Notes(loaded, FORMAT)
@@ -624,7 +593,7 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
         f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
         f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
     }
-    return _zip(files, (year, month, mday, 0, 0, 0)), notes.items
+    return zip_bytes(files, (year, month, mday, 0, 0, 0)), notes.items
 
 
 def render(job: RenderJob) -> Outputs:
