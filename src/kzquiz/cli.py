@@ -33,6 +33,7 @@ FLAGS: dict[str, str] = {
     "versions": "--versions",
     "paper": "--paper",
     "output": "-o",
+    "force": "--force",
     "format": "FORMAT",
 }
 
@@ -43,6 +44,9 @@ def message(exc: KzquizError) -> str:
     flag = FLAGS.get(exc.field or "")
     if flag and exc.field and text.startswith(exc.field):
         text = flag + text[len(exc.field) :]
+    # Other settings a message mentions are written `field`.
+    for name, option in FLAGS.items():
+        text = text.replace(f"`{name}`", option)
     return text
 
 
@@ -118,29 +122,53 @@ app = typer.Typer(
 BankArg = Annotated[
     Path | None,
     typer.Argument(
-        help="The bank file. Default: ./questions.yaml, else the bank bundled with kzquiz.",
+        metavar="BANK",
+        help="The bank file. Default: ./questions.yaml, else the bank bundled with kzquiz"
+        " (which says so on stderr).",
         show_default=False,
     ),
 ]
 OutDir = Annotated[
-    Path, typer.Option("--output", "-o", help="Folder to write into (created if missing).")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FOLDER",
+        help="Folder to write into (created if missing). Default: decks/ beside the bank"
+        " (./decks for the bundled bank).",
+        show_default=False,
+    ),
 ]
 TopicOpt = Annotated[
-    list[str] | None, typer.Option("--topic", help="Only this topic id (repeatable).")
+    list[str] | None,
+    typer.Option("--topic", metavar="TOPIC", help="Only this topic id (repeatable)."),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeatable).")
+    list[str] | None,
+    typer.Option("--tag", metavar="TAG", help="Only questions with this tag (repeatable)."),
 ]
 TypeOpt = Annotated[
-    list[str] | None, typer.Option("--type", help="Only this question type (repeatable).")
+    list[str] | None,
+    typer.Option("--type", metavar="TYPE", help="Only this question type (repeatable)."),
 ]
 DifficultyOpt = Annotated[
-    str | None, typer.Option("--difficulty", help="A level 1-3 or a range like 1-2.")
+    str | None,
+    typer.Option("--difficulty", metavar="LEVEL", help="A level 1-3 or a range like 1-2."),
 ]
 CountOpt = Annotated[
-    int | None, typer.Option("--count", "-n", help="How many questions (a seeded sample).")
+    int | None,
+    typer.Option(
+        "--count", "-n", metavar="N", help="How many questions (a sample drawn from the seed)."
+    ),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for sampling and shuffling.")]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        metavar="SEED",
+        help="Seed for sampling and shuffling; without it one is drawn and printed on stderr.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -183,7 +211,7 @@ def selection(
     )
 
 
-@app.command()
+@app.command(short_help="Validate the bank; a summary by topic, type and difficulty.")
 def check(
     bank: BankArg = None,
     strict: Annotated[
@@ -211,7 +239,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Print the bank's JSON Schema (for editors).")
 def schema() -> None:
     """Print the bank's JSON Schema (for editors: yaml-language-server).
 
@@ -224,8 +252,8 @@ def schema() -> None:
     typer.echo(schema_json(), nl=False)
 
 
-@app.command()
-def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
+@app.command(short_help="Build every output format into one folder.")
+def build(bank: BankArg = None, output: OutDir = None) -> None:
     """Build every output format into one folder (default: decks/).
 
     Everything is rendered first and then written atomically: a failed build leaves the
@@ -245,19 +273,24 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
     typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
     for path in result.written:
         typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="Printable worksheets (one per version) and an answer key.")
 def worksheet(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     count: CountOpt = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     difficulty: DifficultyOpt = None,
     type_: TypeOpt = None,
     versions: Annotated[
-        int, typer.Option("--versions", min=1, max=26, help="How many versions (A, B, ...): 1-26.")
+        int,
+        typer.Option(
+            "--versions", min=1, max=26, metavar="K", help="How many versions (A, B, ...): 1-26."
+        ),
     ] = 1,
     seed: SeedOpt = None,
     paper: Annotated[
@@ -267,8 +300,18 @@ def worksheet(
         bool,
         typer.Option("--reading/--no-reading", help="Print the article before the questions."),
     ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a worksheet set of other questions, or kzquiz build's, in the folder.",
+        ),
+    ] = False,
     title: Annotated[
-        str | None, typer.Option("--title", help="Title on the sheet (default: the bank title).")
+        str | None,
+        typer.Option(
+            "--title", metavar="TEXT", help="Title on the sheet (default: the bank title)."
+        ),
     ] = None,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
@@ -296,17 +339,20 @@ def worksheet(
         seed=seed,
         options={"worksheet": options},
         out_dir=output,
+        force=force,
     )
     result = pipeline.run(request, _err)
     typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
     for path in result.written:
         typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="An Anki deck with a subdeck per topic, and its state file.")
 def anki(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     type_: TypeOpt = None,
@@ -344,12 +390,14 @@ def anki(
         typer.echo(note)
     for path in result.written:
         typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="An offline self-check page that checks and explains answers.")
 def selfcheck(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     type_: TypeOpt = None,
@@ -384,7 +432,7 @@ def selfcheck(
     typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
-@app.command()
+@app.command(short_help="Practise in the terminal, question by question.")
 def practice(
     bank: BankArg = None,
     topic: TopicOpt = None,
@@ -430,15 +478,17 @@ def practice(
 def _export_help() -> str:
     """`kzquiz export --help`, made from the format registry."""
     lines = [
-        "Export questions for an LMS or another tool, one file per format:",
+        "Export questions for an LMS or another tool, one file per format.",
         "",
+        "\b",  # click: keep this paragraph's lines as they are
     ]
     for fmt in formats.FORMATS:
         if fmt.export:
-            lines.append(f"    {fmt.name:8} {', '.join(fmt.files)}: {fmt.summary}")
+            names = ", ".join(name.format(id="<bank-id>") for name in fmt.files)
+            lines.append(f"  {fmt.name:8} {names}: {fmt.summary}")
     lines += [
         "",
-        "{id} is the bank id. Anything a format cannot hold is reported as a note (on stderr),",
+        "-o takes a file name or a folder (the default name inside it). Anything a format cannot hold is reported as a note (on stderr),",
         "one per question; nothing is dropped silently.",
         "Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.",
         "",
@@ -455,7 +505,10 @@ def _export_help() -> str:
     return "\n".join(lines)
 
 
-@app.command(help=_export_help())
+@app.command(
+    help=_export_help(),
+    short_help=f"Export for an LMS or another tool: {', '.join(formats.export_names())}.",
+)
 def export(
     format_name: Annotated[
         str,

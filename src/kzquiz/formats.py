@@ -46,6 +46,13 @@ class Format:
     shuffles: bool = False  # draws from the run's seed even without a sample
     build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
     state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
+    # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
+    # number of files varies (worksheet versions): files of an earlier set that a new set does
+    # not write are stale and removed.
+    family: tuple[str, ...] = ()
+    # The questions of a set, read from its first file: a set of other questions is not
+    # overwritten unless forced.
+    question_set: Callable[[bytes], frozenset[str]] | None = None
 
     def file_names(self, bank_id: str) -> tuple[str, ...]:
         """The file names it writes for this bank with default options."""
@@ -70,6 +77,12 @@ def _worksheet(job: RenderJob) -> Outputs:
     from kzquiz.render import worksheet
 
     return worksheet.render(job)
+
+
+def _worksheet_questions(sheet: bytes) -> frozenset[str]:
+    from kzquiz.render import worksheet
+
+    return worksheet.question_set(sheet)
 
 
 def _selfcheck(job: RenderJob) -> Outputs:
@@ -117,6 +130,8 @@ FORMATS: tuple[Format, ...] = (
         render=_worksheet,
         shuffles=True,
         build_seed=1,
+        family=("{id}-worksheet-?.html", "{id}-key.html"),
+        question_set=_worksheet_questions,
     ),
     Format(
         name="selfcheck",

@@ -27,6 +27,7 @@ them on stderr. Errors are kzquiz.errors exceptions naming fields, never flags.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 import random
 import stat
@@ -70,9 +71,21 @@ def read_ahead(bank: Path | None) -> None:
     speed.read_ahead(find(bank))
 
 
+def bundled(bank: Path | None, path: Path) -> bool:
+    """Whether `path`, found for the argument `bank`, is the bank bundled with kzquiz."""
+    from kzquiz.read import bundled_bank
+
+    return bank is None and path == bundled_bank()
+
+
 def load(bank: Path | None, report: Report = _quiet) -> LoadedBank:
-    """The validated bank, its warnings reported."""
-    loaded = speed.load(find(bank))
+    """The validated bank, its warnings reported (and the fallback to the bundled bank)."""
+    path = find(bank)
+    if bundled(bank, path):
+        report(
+            f"note: no questions.yaml in this folder; using the bank bundled with kzquiz ({path})"
+        )
+    loaded = speed.load(path)
     for warning in loaded.warnings:
         report(f"warning: {warning}")
     return loaded
@@ -87,10 +100,11 @@ class Request:
     selection: Selection | None = None  # None: every question
     seed: int | None = None
     options: Mapping[str, object] = field(default_factory=dict)  # format name -> its options
-    out_dir: Path = Path("decks")
+    out_dir: Path | None = None  # None: decks/ beside the bank (./decks for the bundled one)
     out_file: Path | None = None  # one format only: this file, or a folder to put it in
     to_stdout: bool = False  # one text format only: return the bytes instead of writing
     whole_bank: bool = False  # kzquiz build: every question, each format's build seed
+    force: bool = False  # replace a set of outputs of other questions
 
 
 @dataclass
@@ -104,6 +118,7 @@ class Result:
     seed_drawn: bool
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)  # stale files of an earlier set
     stdout: bytes | None = None
 
 
@@ -128,28 +143,28 @@ def choose(loaded: LoadedBank, selection: Selection | None, seed: int | None) ->
     return select(loaded, selection or Selection(), rng)
 
 
-def read_state_file(path: Path) -> bytes | None:
-    """A state file's bytes, None if there is none; only a regular file of sane size is read."""
+def read_regular_file(path: Path, what: str = "state") -> bytes | None:
+    """A file's bytes, None if there is none; only a regular file of sane size is read."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
-        raise OutputError(f"{path}: cannot read the state file: {exc.strerror or exc}") from None
+        raise OutputError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise OutputError(f"{path}: the state file is not a regular file; remove it")
+            raise OutputError(f"{path}: the {what} file is not a regular file; remove it")
         if info.st_size > MAX_STATE_BYTES:
             raise OutputError(
-                f"{path}: the state file is {info.st_size} bytes, more than a state file"
-                f" can be ({MAX_STATE_BYTES}); restore it from version control or delete it"
+                f"{path}: the {what} file is {info.st_size} bytes, more than it can be"
+                f" ({MAX_STATE_BYTES}); restore it from version control or delete it"
             )
         try:
             return fh.read(MAX_STATE_BYTES + 1)
         except OSError as exc:
             raise OutputError(
-                f"{path}: cannot read the state file: {exc.strerror or exc}"
+                f"{path}: cannot read the {what} file: {exc.strerror or exc}"
             ) from None
 
 
@@ -157,7 +172,7 @@ def previous_state(fmt: Format, bank_id: str, folder: Path) -> dict[str, bytes]:
     """The state files `fmt` reads back, as found in the output folder."""
     found: dict[str, bytes] = {}
     for name in fmt.state_files(bank_id):
-        data = read_state_file(folder / name)
+        data = read_regular_file(folder / name)
         if data is not None:
             found[name] = data
     return found
@@ -202,7 +217,7 @@ def run(request: Request, report: Report = _quiet) -> Result:
             field="output",
         )
     loaded = load(request.bank, report)
-    folder, single = _destination(request, fmts, loaded.id)
+    folder, single = _destination(request, fmts, loaded)
     with speed.paused_gc():
         if request.whole_bank:
             questions: Sequence[Question] = loaded.bank.questions
@@ -210,6 +225,13 @@ def run(request: Request, report: Report = _quiet) -> Result:
         else:
             seed, drawn = settle_seed(request.seed, draws(fmts, request.selection))
             questions = choose(loaded, request.selection, seed)
+            count = request.selection.count if request.selection else None
+            if count is not None and count > len(questions):
+                report(
+                    f"note: only {len(questions)} questions match"
+                    f" {request.selection.describe() if request.selection else ''}, not {count};"
+                    " all of them are used"
+                )
         if not questions:
             raise SelectionError(f"{loaded.display}: the bank has no questions")
         outputs = Outputs()
@@ -225,12 +247,12 @@ def run(request: Request, report: Report = _quiet) -> Result:
                     whole_bank=request.whole_bank,
                 )
             )
-    if drawn:
-        report(f"seed: {seed} (use --seed {seed} to reproduce)")
     result = Result(
         loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=outputs.notes
     )
     if request.to_stdout:
+        if drawn:
+            report(f"seed: {seed} (use --seed {seed} to reproduce)")
         result.stdout = b"".join(outputs.files.values())
         return result
     files = outputs.files
@@ -238,15 +260,80 @@ def run(request: Request, report: Report = _quiet) -> Result:
         # One file under the name asked for (only single-file formats get here).
         (data,) = files.values()
         files = {single: data}
+    stale = [
+        path
+        for fmt in fmts
+        for path in _stale(
+            fmt, loaded.id, folder, files, replace=request.whole_bank or request.force
+        )
+    ]
+    if drawn:
+        # Only now: a run that stops with an error made nothing to reproduce.
+        report(f"seed: {seed} (use --seed {seed} to reproduce)")
     result.written = write_files(folder, files)
+    for path in stale:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            report(f"warning: {path}: could not remove this stale file: {exc.strerror or exc}")
+            continue
+        result.removed.append(path)
     return result
 
 
-def _destination(request: Request, fmts: Sequence[Format], bank_id: str) -> tuple[Path, str | None]:
+def _stale(
+    fmt: Format, bank_id: str, folder: Path, files: Mapping[str, bytes], *, replace: bool
+) -> list[Path]:
+    """The files of an earlier set of `fmt` in `folder` that the new set does not write.
+
+    Unless `replace`, a set of other questions is not overwritten, nor the set a
+    `kzquiz build` left in the folder (its other files are there too): that is a UsageError.
+    """
+    if not fmt.family or not folder.is_dir():
+        return []
+    quoted = glob.escape(bank_id)
+    existing = sorted(
+        {p for pattern in fmt.family for p in folder.glob(pattern.format(id=quoted)) if p.is_file()}
+    )
+    if not existing:
+        return []
+    if not replace:
+        first = fmt.file_names(bank_id)[0]
+        old = read_regular_file(folder / first, "output") if (folder / first) in existing else None
+        if old is not None and files.get(first) not in (None, old):
+            if fmt.question_set and fmt.question_set(old) != fmt.question_set(files[first]):
+                raise UsageError(
+                    f"output: {folder / first} is a {fmt.name} of other questions; use `force`"
+                    " to replace it (and its other files), or another `output` folder",
+                    field="output",
+                )
+            built = [
+                n for f in formats.build_formats() if f is not fmt for n in f.file_names(bank_id)
+            ]
+            if built and all((folder / name).is_file() for name in built):
+                raise UsageError(
+                    f"output: {folder} holds the outputs of `kzquiz build`; use `force` to"
+                    f" replace its {fmt.name}, or another `output` folder",
+                    field="output",
+                )
+    return [p for p in existing if p.name not in files]
+
+
+def default_folder(bank: Path | None, path: Path) -> Path:
+    """decks/ beside the bank; ./decks for the bundled bank (it lives inside the package)."""
+    return Path("decks") if bundled(bank, path) else path.parent / "decks"
+
+
+def _destination(
+    request: Request, fmts: Sequence[Format], loaded: LoadedBank
+) -> tuple[Path, str | None]:
     """The folder to write into and, for `out_file`, the one file name to use there."""
+    bank_id = loaded.id
     target = request.out_file
     if target is None:
-        return request.out_dir, None
+        return request.out_dir or default_folder(request.bank, loaded.path), None
     names = fmts[0].file_names(bank_id)
     if target.is_dir():
         return target, None
@@ -263,7 +350,7 @@ def export(name: str, request: Request, report: Report = _quiet) -> Result:
     return run(dataclasses.replace(request, formats=(fmt.name,)), report)
 
 
-def build(bank: Path | None, out_dir: Path, report: Report = _quiet) -> Result:
+def build(bank: Path | None, out_dir: Path | None = None, report: Report = _quiet) -> Result:
     """`kzquiz build`: every format the registry builds, of every question, into one folder."""
     names = tuple(f.name for f in formats.build_formats())
     return run(Request(names, bank=bank, out_dir=out_dir, whole_bank=True), report)

@@ -91,7 +91,11 @@ def select(
         and lo <= q.difficulty <= hi
     ]
     if not chosen:
-        raise SelectionError(f"{loaded.display}: no question matches {selection.describe()}")
+        message = f"{loaded.display}: no question matches {selection.describe()}"
+        known = sorted({t for q in bank.questions for t in q.tags})
+        if tags - set(known):
+            message += f"; tags of this bank: {', '.join(known) or 'none'}"
+        raise SelectionError(message)
     if selection.count is not None and selection.count < len(chosen):
         if rng is None:
             chosen = chosen[: selection.count]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -391,3 +392,11 @@ def css_string(text: str) -> Markup:
     # `</style>` can survive; the trailing space ends each escape as CSS requires.
     body = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text)
     return Markup(f'"{body}"')
+
+
+_QUESTION_ID = re.compile(rb'data-qid="([^"]*)"')
+
+
+def question_set(sheet: bytes) -> frozenset[str]:
+    """The ids of the questions on a rendered worksheet (to tell one set from another)."""
+    return frozenset(m.group(1).decode() for m in _QUESTION_ID.finditer(sheet))
