@@ -30,7 +30,15 @@ import yaml
 from conftest import ARTICLE, MINI_BANK
 from export_helpers import moodle_read_file
 from kzquiz.bank import LoadedBank
-from kzquiz.formats import ALL_TYPES, BY_NAME, FORMATS, Format, build_formats, export_names
+from kzquiz.formats import (
+    ALL_TYPES,
+    BY_NAME,
+    FORMATS,
+    Format,
+    build_formats,
+    export_names,
+    markdown_list,
+)
 from kzquiz.loader import load_bank
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.selfcheck import decode_data
@@ -318,3 +326,9 @@ def test_every_format_has_a_hostile_text_check() -> None:
 def test_hostile_text_stays_text(hostile: LoadedBank, name: str) -> None:
     outputs = _render(hostile, name)
     HOSTILE_READERS[name](outputs)
+
+
+def test_readme_lists_the_registry() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- formats:", 1)[1].split("-->\n", 1)[1].split("<!-- /formats -->")[0]
+    assert block == markdown_list(), "README's format list is stale: paste markdown_list()"

@@ -202,3 +202,17 @@ def export_names() -> list[str]:
 def build_formats() -> list[Format]:
     """The formats `kzquiz build` makes, in registry order."""
     return [f for f in FORMATS if f.in_build]
+
+
+def markdown_list() -> str:
+    """The README's list of formats (between its `formats` markers), made from FORMATS."""
+    lines = [
+        "| format | files | what it is | in `kzquiz build` | command |",
+        "|---|---|---|---|---|",
+    ]
+    for f in FORMATS:
+        names = ", ".join(f"`{n.format(id='<bank-id>')}`" for n in f.files)
+        build = "yes" if f.in_build else "no"
+        export = f"`kzquiz export {f.name}`" if f.export else f"`kzquiz {f.name}`"
+        lines.append(f"| {f.name} | {names} | {f.summary} | {build} | {export} |")
+    return "\n".join(lines) + "\n"
