@@ -158,26 +158,28 @@ def build_steps(bank: Path, out: Path) -> list[dict[str, Any]]:
     so which renderer) the time and the memory of a big build go to.
     """
     code = f"""
-import importlib, json, resource, sys, time
+import json, resource, sys, time
 from pathlib import Path
-from kzquiz.build import STEPS
+from kzquiz import pipeline
+from kzquiz.formats import build_formats
 from kzquiz.loader import load_bank
 from kzquiz.output import write_files
 from kzquiz.render import Outputs
 def peak():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 steps = []
+out = Path({str(out)!r})
 start = time.perf_counter()
 loaded = load_bank(Path({str(bank)!r}))
 steps.append(("load and validate", time.perf_counter() - start, peak()))
 outputs = Outputs()
-for label, target in STEPS:
+for fmt in build_formats():
     start = time.perf_counter()
-    module, func = target.split(":")
-    outputs.update(getattr(importlib.import_module(module), func)(loaded, Path({str(out)!r})))
-    steps.append((label, time.perf_counter() - start, peak()))
+    outputs.update(pipeline.render(fmt, loaded, loaded.bank.questions, seed=fmt.build_seed,
+                                   folder=out, whole_bank=True))
+    steps.append((fmt.name, time.perf_counter() - start, peak()))
 start = time.perf_counter()
-write_files(Path({str(out)!r}), outputs.files)
+write_files(out, outputs.files)
 steps.append(("write files", time.perf_counter() - start, peak()))
 json.dump(steps, sys.stdout)
 """
@@ -193,12 +195,11 @@ json.dump(steps, sys.stdout)
 
 def profile_build(bank: Path, out: Path, top: int = 12) -> str:
     """cProfile of an in-process `build` of the bank; the top functions by their own time."""
-    from kzquiz.build import build_all
-    from kzquiz.loader import load_bank
+    from kzquiz import pipeline
 
     profiler = cProfile.Profile()
     profiler.enable()
-    build_all(load_bank(bank), out)
+    pipeline.build(bank, out)
     profiler.disable()
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(top)

@@ -801,6 +801,9 @@ def test_bad_filter_is_a_usage_error(mini_bank: Path, tmp_path: Path) -> None:
 
 
 def test_kzquiz_build_includes_the_deck_and_its_state(mini_bank: Path, tmp_path: Path) -> None:
+    from kzquiz.formats import build_formats
+
+    assert "anki" in [f.name for f in build_formats()]
     out = tmp_path / "all"
     result = runner.invoke(app, ["build", str(mini_bank), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -407,7 +407,7 @@ def test_warnings_and_strict(in_bank_dir: Path) -> None:
     ]
     strict = run("check", "bank.yaml", "--strict")
     assert strict.exit_code == 1
-    assert "3 warning(s) with --strict" in strict.stderr
+    assert "3 warnings with --strict" in strict.stderr
 
 
 def test_bad_usage_exits_2(in_bank_dir: Path) -> None:

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from export_helpers import moodle_read_file
-from kzquiz.build import STEPS
 from kzquiz.cli import app
+from kzquiz.formats import BY_NAME, export_names
 from kzquiz.loader import load_bank
+from kzquiz.render import RenderJob
 from kzquiz.render.export_common import bank_order
-from kzquiz.render.exports import FORMATS, build_outputs, renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "questions.yaml"
@@ -44,7 +44,7 @@ def test_default_file_in_this_folder(
     assert result.exit_code == 0, result.output
     assert f"8 questions: {name}" in result.output
     loaded = load_bank(mini_bank)
-    assert (tmp_path / name).read_bytes() == renderer(fmt)(loaded, loaded.bank.questions)[0]
+    assert (tmp_path / name).read_bytes() == _export(loaded, fmt)[0]
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
@@ -79,9 +79,9 @@ def test_selection_options(mini_bank: Path) -> None:
         (
             ["export", "blackboard"],
             2,
-            "unknown export format 'blackboard'; use one of: gift, qti, quizlet, csv, moodle",
+            "unknown export format 'blackboard'; use one of: gift, qti, moodle, quizlet, csv",
         ),
-        (["export", "qti", "-o", "-"], 2, "qti is a zip file; give -o a file name, not -"),
+        (["export", "qti", "-o", "-"], 2, "-o: qti is not a text file, so it cannot go to"),
         (["export", "gift", "--difficulty", "4"], 2, "--difficulty '4'"),
         (["export", "gift", "--topic", "nope"], 2, "--topic 'nope' is not a topic"),
         (["export", "gift", "--tag", "nothing-has-this"], 1, "no question matches"),
@@ -94,10 +94,17 @@ def test_bad_usage(args: list[str], code: int, message: str, mini_bank: Path) ->
     assert message in result.stderr
 
 
-def test_output_folder_is_refused(mini_bank: Path, tmp_path: Path) -> None:
+def test_output_folder_gets_the_default_name(mini_bank: Path, tmp_path: Path) -> None:
     result = _run("export", "gift", str(mini_bank), "-o", str(tmp_path))
-    assert result.exit_code == 2
-    assert "is a folder; give -o a file name" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mini.gift.txt").read_bytes().startswith(b"// ")
+    assert f"8 questions: {tmp_path / 'mini.gift.txt'}" in result.stdout
+
+
+def test_format_names_ignore_case(mini_bank: Path) -> None:
+    upper = _run("export", "GIFT", str(mini_bank), "-o", "-")
+    assert upper.exit_code == 0, upper.output
+    assert upper.stdout_bytes == _run("export", "gift", str(mini_bank), "-o", "-").stdout_bytes
 
 
 def test_notes_go_to_stderr(make_bank: Any, mini_bank_data: dict[str, Any]) -> None:
@@ -112,28 +119,20 @@ def test_notes_go_to_stderr(make_bank: Any, mini_bank_data: dict[str, Any]) -> N
     assert "note:" not in result.stdout
 
 
-def test_build_step(mini_bank: Path, tmp_path: Path) -> None:
-    assert ("exports", "kzquiz.render.exports:build_outputs") in STEPS
-    loaded = load_bank(mini_bank)
-    outputs = build_outputs(loaded, tmp_path)
-    assert sorted(outputs.files) == [
-        "mini.csv",
-        "mini.gift.txt",
-        "mini.moodle.xml",
-        "mini.qti.zip",
-        "mini.quizlet.txt",
-    ]
-    assert outputs.notes == []
+def _export(loaded: Any, fmt: str) -> tuple[bytes, list[str]]:
+    outputs = BY_NAME[fmt].render(RenderJob(loaded, loaded.bank.questions))
+    (data,) = outputs.files.values()
+    return data, outputs.notes
 
 
 def test_shipped_bank_exports_without_losing_anything() -> None:
     """The bank that ships with kzquiz fits every format: not a single note."""
     loaded = load_bank(SHIPPED)
-    for fmt in FORMATS:
-        data, notes = renderer(fmt)(loaded, loaded.bank.questions)
+    for fmt in export_names():
+        data, notes = _export(loaded, fmt)
         assert notes == [], fmt
         assert data
-    gift, _ = renderer("gift")(loaded, loaded.bank.questions)
+    gift, _ = _export(loaded, "gift")
     read = [m for m in moodle_read_file(gift) if m.qtype != "category"]
     split = sum(len(q.blanks) - 1 for q in loaded.bank.questions if q.type == "cloze")
     assert len(read) == len(loaded.bank.questions) + split
@@ -144,13 +143,13 @@ def test_shipped_bank_exports_without_losing_anything() -> None:
         "numerical",
         "match",
     }
-    moodle, _ = renderer("moodle")(loaded, loaded.bank.questions)
+    moodle, _ = _export(loaded, "moodle")
     questions = [q for q in ET.fromstring(moodle) if q.get("type") != "category"]
     # One Moodle question per bank question: a cloze stays one embedded-answers question.
     assert [q.findtext("idnumber") for q in questions] == [
         q.id for q in bank_order(loaded, loaded.bank.questions)
     ]
-    qti, _ = renderer("qti")(loaded, loaded.bank.questions)
+    qti, _ = _export(loaded, "qti")
     with zipfile.ZipFile(io.BytesIO(qti)) as zf:
         assert zf.testzip() is None
 

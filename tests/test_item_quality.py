@@ -432,7 +432,7 @@ def test_check_exit_codes_warn_and_strict(make_bank: BankFactory) -> None:
     assert "True is the answer of 6 of 6 true/false questions" in result.stderr
     strict = run("check", str(path), "--strict")
     assert strict.exit_code == 1
-    assert "1 warning(s) with --strict" in strict.stderr
+    assert "1 warning with --strict" in strict.stderr
     bad = copy.deepcopy(base([truefalse(0, True)]))
     bad["questions"][0]["excludes"] = ["nowhere"]
     assert run("check", str(make_bank(bad))).exit_code == 1

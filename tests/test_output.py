@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kzquiz import build as build_module
+from kzquiz import formats, pipeline
 from kzquiz.cli import app
 from kzquiz.errors import OutputError, UsageError
-from kzquiz.loader import load_bank
+from kzquiz.formats import Format
 from kzquiz.output import prepare_dir, write_files
-from kzquiz.render import Outputs
+from kzquiz.render import Outputs, RenderJob
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -70,25 +70,20 @@ def test_a_renderer_raising_half_way_writes_nothing(
     write_files(out, {"mini.apkg": b"previous deck", "mini.csv": b"previous csv"})
     before = _snapshot(out)
 
-    def good(loaded: object, out_dir: Path) -> Outputs:
+    def good(job: RenderJob) -> Outputs:
         return Outputs({"mini.csv": b"new csv"})
 
-    def broken(loaded: object, out_dir: Path) -> Outputs:
+    def broken(job: RenderJob) -> Outputs:
         raise RuntimeError("renderer bug")
 
-    import types
-
-    fake = types.ModuleType("kzquiz_fake_steps")
-    fake.good = good  # type: ignore[attr-defined]
-    fake.broken = broken  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "kzquiz_fake_steps", fake)
-    monkeypatch.setattr(
-        build_module,
-        "STEPS",
-        [("good", "kzquiz_fake_steps:good"), ("broken", "kzquiz_fake_steps:broken")],
+    fakes = (
+        Format("good", "writes a file", ("{id}.csv",), good),
+        Format("broken", "fails", ("{id}.x",), broken),
     )
+    monkeypatch.setattr(formats, "FORMATS", fakes)
+    monkeypatch.setattr(formats, "BY_NAME", {f.name: f for f in fakes})
     with pytest.raises(RuntimeError, match="renderer bug"):
-        build_module.build_all(load_bank(mini_bank), out)
+        pipeline.build(mini_bank, out)
     assert _snapshot(out) == before
 
 

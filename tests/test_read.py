@@ -62,21 +62,21 @@ def test_the_collector_is_on_again_after_a_failed_load(make_bank: BankFactory) -
 @pytest.fixture
 def events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What happens, in order: a reading starts; a command asks for its reading."""
-    from kzquiz import cli
+    from kzquiz import speed
 
     seen: list[str] = []
-    start, asked = BankReading.start.__func__, cli.start_reading  # type: ignore[attr-defined]
+    start, asked = BankReading.start.__func__, speed.load  # type: ignore[attr-defined]
 
     def counting_start(cls: type[BankReading], path: Path, name: str | None = None) -> Any:
         seen.append(f"start {path.name}")
         return start(cls, path, name)
 
-    def counting_ask(bank: Path | None) -> Any:
+    def counting_ask(path: Path, display: str | None = None) -> Any:
         seen.append("command asks")
-        return asked(bank)
+        return asked(path, display)
 
     monkeypatch.setattr(BankReading, "start", classmethod(counting_start))
-    monkeypatch.setattr(cli, "start_reading", counting_ask)
+    monkeypatch.setattr(speed, "load", counting_ask)
     return seen
 
 
@@ -126,14 +126,14 @@ def test_nothing_is_read_ahead_for_a_command_that_will_not_read(
 def test_a_reading_begun_for_a_command_that_then_fails_is_dropped(
     make_bank: BankFactory, events: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kzquiz import cli
+    from kzquiz import speed
 
     monkeypatch.chdir(make_bank().parent)
     # The words parse, but Typer refuses the value: the read-ahead began and must not linger.
     result = CliRunner().invoke(app, ["worksheet", "bank.yaml", "-n", "many"])
     assert result.exit_code == 2
     assert events == ["start bank.yaml"]
-    assert cli._READ_AHEAD == {}
+    assert speed._READ_AHEAD == {}
     assert gc.isenabled()
 
 

@@ -26,13 +26,13 @@ from browser import (
     webdriver,
 )
 from conftest import MINI_BANK, BankFactory
-from kzquiz.build import STEPS
 from kzquiz.cli import app
+from kzquiz.formats import BY_NAME, build_formats
 from kzquiz.loader import load_bank
 from kzquiz.model import Cloze
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.worksheet import (
     WorksheetOptions,
-    build_outputs,
     css_string,
     render_worksheets,
 )
@@ -191,7 +191,7 @@ def test_cli_writes_one_worksheet_per_version_and_one_key(mini_bank: Path, tmp_p
         "mini-worksheet-B.html",
         "mini-worksheet-C.html",
     ]
-    assert "seed:" not in result.stdout  # the seed was given: nothing to reproduce
+    assert "seed:" not in result.output  # the seed was given: nothing to reproduce
     key = dom((out / "mini-key.html").read_bytes())
     assert [s.attrs["data-version"] for s in key.find_all(cls="key-version")] == ["A", "B", "C"]
 
@@ -201,8 +201,10 @@ def test_without_seed_a_seed_is_printed_and_reproduces_the_files(
 ) -> None:
     first = run(str(mini_bank), "-o", str(tmp_path / "a"), "--versions", "2")
     assert first.exit_code == 0, first.output
-    m = re.search(r"seed: (\d+) \(use --seed (\d+) to reproduce\)", first.stdout)
-    assert m and m.group(1) == m.group(2), first.stdout
+    # On stderr, like every command's seed: stdout stays the list of files.
+    m = re.search(r"seed: (\d+) \(use --seed (\d+) to reproduce\)", first.stderr)
+    assert m and m.group(1) == m.group(2), first.output
+    assert "seed:" not in first.stdout
     again = run(str(mini_bank), "-o", str(tmp_path / "b"), "--versions", "2", "--seed", m.group(1))
     assert again.exit_code == 0, again.output
     for path in (tmp_path / "a").iterdir():
@@ -511,11 +513,17 @@ def test_library_refuses_bad_options(mini_bank: Path) -> None:
 def test_build_step_is_registered_and_makes_the_default_set(
     mini_bank: Path, tmp_path: Path
 ) -> None:
-    assert ("worksheet", "kzquiz.render.worksheet:build_outputs") in STEPS
+    fmt = BY_NAME["worksheet"]
+    assert fmt in build_formats()
     loaded = load_bank(mini_bank)
-    outputs = build_outputs(loaded, tmp_path)
+
+    def build_outputs() -> Outputs:
+        job = RenderJob(loaded, loaded.bank.questions, seed=fmt.build_seed, whole_bank=True)
+        return fmt.render(job)
+
+    outputs = build_outputs()
     assert sorted(outputs.files) == ["mini-key.html", "mini-worksheet-A.html"]
-    assert outputs.files == build_outputs(loaded, tmp_path).files  # fixed seed
+    assert outputs.files == build_outputs().files  # fixed seed
     sheet = dom(outputs.files["mini-worksheet-A.html"])
     assert sorted(qids(outputs.files["mini-worksheet-A.html"])) == sorted(
         q.id for q in loaded.bank.questions

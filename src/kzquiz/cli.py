@@ -1,26 +1,53 @@
-"""The command line: parse options, call the library, map KzquizError to exit codes.
+"""The command line: parse options, make one library call, print its result.
 
-Heavy modules (pydantic, genanki, jinja2, the renderers) are imported inside the commands
-that need them, so `kzquiz --version` costs little more than importing Typer. A command's
-bank is read and parsed in a background thread from the moment the command line names it
-(see _read_ahead and kzquiz.read), while those imports run.
+Every command hands its options to kzquiz.pipeline (which owns loading, the seed policy,
+selection, rendering and writing) and prints what it returns. Only this module speaks of
+command-line flags: library errors name a field (`topic`), shown here as its flag (`--topic`).
+Heavy modules are imported inside the commands, so `kzquiz --version` costs little more than
+importing Typer; the bank starts being read as soon as the command line names it
+(kzquiz.speed).
 """
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from typer.core import TyperGroup
 
-from kzquiz import __version__
+from kzquiz import __version__, formats
 from kzquiz.errors import KzquizError
 
 if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
-    from kzquiz.bank import LoadedBank
-    from kzquiz.read import BankReading
+    from kzquiz.select import Selection
+
+# The option that sets each field the library names in its errors.
+FLAGS: dict[str, str] = {
+    "topic": "--topic",
+    "tag": "--tag",
+    "type": "--type",
+    "difficulty": "--difficulty",
+    "count": "--count",
+    "seed": "--seed",
+    "versions": "--versions",
+    "paper": "--paper",
+    "output": "-o",
+    "force": "--force",
+    "format": "FORMAT",
+}
+
+
+def message(exc: KzquizError) -> str:
+    """The error's text as the command line shows it: its field named by its flag."""
+    text = str(exc)
+    flag = FLAGS.get(exc.field or "")
+    if flag and exc.field and text.startswith(exc.field):
+        text = flag + text[len(exc.field) :]
+    # Other settings a message mentions are written `field`.
+    for name, option in FLAGS.items():
+        text = text.replace(f"`{name}`", option)
+    return text
 
 
 class _Group(TyperGroup):
@@ -32,32 +59,27 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except KzquizError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
+            for line in message(exc).splitlines() or [type(exc).__name__]:
                 typer.echo(line, err=True)
             ctx.exit(exc.exit_code)
         finally:
-            # A command that stopped between start_reading() and load() (bad usage, say)
-            # leaves neither the collector off nor a reading behind for the next command
-            # run in this process.
-            _READ_AHEAD.clear()
-            gc.enable()
+            from kzquiz import speed
+
+            # A command that stopped before loading its bank (bad usage, say) leaves neither
+            # the collector off nor a reading behind for the next command of this process.
+            speed.reset()
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         _read_ahead(self, ctx, args)
         return super().parse_args(ctx, args)
 
 
-# Banks whose reading started before their command ran: bank argument -> BankReading.
-_READ_AHEAD: dict[Path | None, BankReading] = {}
-
-
 def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
     """Start reading the command's bank before Typer converts any option.
 
-    Typer converts option values with pydantic, and importing that takes a tenth of a second
-    which the background parse of a big bank can overlap. Here the group's and the command's
-    own parsers only split the words (no conversion, no callbacks); start_reading() hands
-    the reading to the command when it asks for the same bank. Anything unusual is left
+    Typer converts option values with pydantic, and importing that is slow enough for the
+    background parse of a big bank to overlap it. Here the group's and the command's own
+    parsers only split the words (no conversion, no callbacks). Anything unusual is left
     alone for Typer to handle as always.
     """
     try:
@@ -73,8 +95,18 @@ def _read_ahead(group: TyperGroup, ctx: typer.Context, args: list[str]) -> None:
         return
     if values.get("help"):
         return
-    bank = Path(values["bank"]) if values.get("bank") else None
-    _READ_AHEAD[bank] = _begin_reading(bank)
+    from kzquiz import pipeline
+
+    pipeline.read_ahead(Path(values["bank"]) if values.get("bank") else None)
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 question', '3 questions'."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 app = typer.Typer(
@@ -90,29 +122,53 @@ app = typer.Typer(
 BankArg = Annotated[
     Path | None,
     typer.Argument(
-        help="The bank file. Default: ./questions.yaml, else the bank bundled with kzquiz.",
+        metavar="BANK",
+        help="The bank file. Default: ./questions.yaml, else the bank bundled with kzquiz"
+        " (which says so on stderr).",
         show_default=False,
     ),
 ]
 OutDir = Annotated[
-    Path, typer.Option("--output", "-o", help="Folder to write into (created if missing).")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FOLDER",
+        help="Folder to write into (created if missing). Default: decks/ beside the bank"
+        " (./decks for the bundled bank).",
+        show_default=False,
+    ),
 ]
 TopicOpt = Annotated[
-    list[str] | None, typer.Option("--topic", help="Only this topic id (repeatable).")
+    list[str] | None,
+    typer.Option("--topic", metavar="TOPIC", help="Only this topic id (repeatable)."),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeatable).")
+    list[str] | None,
+    typer.Option("--tag", metavar="TAG", help="Only questions with this tag (repeatable)."),
 ]
 TypeOpt = Annotated[
-    list[str] | None, typer.Option("--type", help="Only this question type (repeatable).")
+    list[str] | None,
+    typer.Option("--type", metavar="TYPE", help="Only this question type (repeatable)."),
 ]
 DifficultyOpt = Annotated[
-    str | None, typer.Option("--difficulty", help="A level 1-3 or a range like 1-2.")
+    str | None,
+    typer.Option("--difficulty", metavar="LEVEL", help="A level 1-3 or a range like 1-2."),
 ]
 CountOpt = Annotated[
-    int | None, typer.Option("--count", "-n", help="How many questions (a seeded sample).")
+    int | None,
+    typer.Option(
+        "--count", "-n", metavar="N", help="How many questions (a sample drawn from the seed)."
+    ),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for sampling and shuffling.")]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        metavar="SEED",
+        help="Seed for sampling and shuffling; without it one is drawn and printed on stderr.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -136,48 +192,13 @@ def _root(
     """
 
 
-def start_reading(bank: Path | None) -> BankReading:
-    """Find the bank and start reading and parsing it in the background.
-
-    Call it before importing the heavy modules a command needs: the parse runs meanwhile
-    (see kzquiz.read), and load() collects it. Usually the reading began even earlier,
-    before Typer converted the options (see _read_ahead).
-    """
-    return _READ_AHEAD.pop(bank, None) or _begin_reading(bank)
-
-
-def _begin_reading(bank: Path | None) -> BankReading:
-    from kzquiz.read import BankReading, find_bank
-
-    # The bank's objects live until the command ends: keep the cyclic collector from
-    # rescanning them while they are built (see speed.paused_gc); load() turns it back on.
-    gc.disable()
-    return BankReading.start(find_bank(bank))
-
-
-def load(reading: BankReading) -> LoadedBank:
-    """Validate the bank being read, printing its warnings."""
-    from kzquiz.loader import load_bank
-
-    try:
-        loaded = load_bank(reading.path, reading=reading)
-    finally:
-        gc.enable()
-    # Move the bank out of the cyclic collector's sight for good, so later collections don't
-    # rescan hundreds of thousands of objects for nothing.
-    gc.freeze()
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    return loaded
-
-
 def selection(
     topic: list[str] | None,
     tag: list[str] | None,
     type_: list[str] | None,
     difficulty: str | None,
     count: int | None = None,
-) -> Any:
+) -> Selection:
     """Build a Selection from the shared options."""
     from kzquiz.select import Selection, parse_difficulty
 
@@ -190,7 +211,7 @@ def selection(
     )
 
 
-@app.command()
+@app.command(short_help="Validate the bank; a summary by topic, type and difficulty.")
 def check(
     bank: BankArg = None,
     strict: Annotated[
@@ -208,18 +229,17 @@ def check(
 
         kzquiz check my-bank.yaml --strict
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
+    from kzquiz import pipeline
     from kzquiz.report import summary_table
 
-    loaded = load(bank_reading)
+    loaded = pipeline.load(bank, _err)
     typer.echo(summary_table(loaded), nl=False)
     if strict and loaded.warnings:
-        typer.echo(f"{len(loaded.warnings)} warning(s) with --strict", err=True)
+        _err(f"{plural(len(loaded.warnings), 'warning')} with --strict")
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Print the bank's JSON Schema (for editors).")
 def schema() -> None:
     """Print the bank's JSON Schema (for editors: yaml-language-server).
 
@@ -232,8 +252,8 @@ def schema() -> None:
     typer.echo(schema_json(), nl=False)
 
 
-@app.command()
-def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
+@app.command(short_help="Build every output format into one folder.")
+def build(bank: BankArg = None, output: OutDir = None) -> None:
     """Build every output format into one folder (default: decks/).
 
     Everything is rendered first and then written atomically: a failed build leaves the
@@ -245,34 +265,32 @@ def build(bank: BankArg = None, output: OutDir = Path("decks")) -> None:
 
         kzquiz build my-bank.yaml -o out/
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    from kzquiz.build import build_all, formats
+    from kzquiz import pipeline
 
-    loaded = load(bank_reading)
-    outputs, written = build_all(loaded, output)
-    for note in outputs.notes:
+    result = pipeline.build(bank, output, _err)
+    for note in result.notes:
         typer.echo(note)
-    n = len(loaded.bank.questions)
-    if written:
-        typer.echo(f"built {', '.join(formats())} from {n} questions:")
-        for path in written:
-            typer.echo(f"  {path}")
-    else:
-        typer.echo(f"{loaded.display}: {n} questions valid; no output formats are available yet")
+    typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
+    for path in result.written:
+        typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="Printable worksheets (one per version) and an answer key.")
 def worksheet(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     count: CountOpt = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     difficulty: DifficultyOpt = None,
     type_: TypeOpt = None,
     versions: Annotated[
-        int, typer.Option("--versions", min=1, max=26, help="How many versions (A, B, ...): 1-26.")
+        int,
+        typer.Option(
+            "--versions", min=1, max=26, metavar="K", help="How many versions (A, B, ...): 1-26."
+        ),
     ] = 1,
     seed: SeedOpt = None,
     paper: Annotated[
@@ -282,8 +300,18 @@ def worksheet(
         bool,
         typer.Option("--reading/--no-reading", help="Print the article before the questions."),
     ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a worksheet set of other questions, or kzquiz build's, in the folder.",
+        ),
+    ] = False,
     title: Annotated[
-        str | None, typer.Option("--title", help="Title on the sheet (default: the bank title).")
+        str | None,
+        typer.Option(
+            "--title", metavar="TEXT", help="Title on the sheet (default: the bank title)."
+        ),
     ] = None,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
@@ -300,36 +328,37 @@ def worksheet(
 
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
+    from kzquiz.render.worksheet import WorksheetOptions
 
-    from kzquiz.output import write_files
-    from kzquiz.render.worksheet import WorksheetOptions, render_worksheets
-    from kzquiz.select import select
-
-    loaded = load(bank_reading)
-    if seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
-        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)")
-    rng = random.Random(seed)
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    options = WorksheetOptions(
-        title=title, versions=versions, paper=paper, reading=reading, seed=seed
+    options = WorksheetOptions(title=title, versions=versions, paper=paper, reading=reading)
+    request = pipeline.Request(
+        ("worksheet",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        options={"worksheet": options},
+        out_dir=output,
+        force=force,
     )
-    files = render_worksheets(loaded, questions, options, rng)
-    typer.echo(f"{len(questions)} questions, {versions} version(s), {paper}:")
-    for path in write_files(output, files):
+    result = pipeline.run(request, _err)
+    typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
+    for path in result.written:
         typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="An Anki deck with a subdeck per topic, and its state file.")
 def anki(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
+    type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
+    count: CountOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Make an Anki deck, decks/<bank-id>.apkg, with a subdeck per topic.
 
@@ -347,25 +376,28 @@ def anki(
 
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    from kzquiz.build import anki_outputs
-    from kzquiz.output import write_files
-    from kzquiz.select import select
+    from kzquiz import pipeline
 
-    loaded = load(bank_reading)
-    questions = select(loaded, selection(topic, tag, None, difficulty))
-    outputs = anki_outputs(loaded, output, questions)
-    for note in outputs.notes:
+    request = pipeline.Request(
+        ("anki",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=output,
+    )
+    result = pipeline.run(request, _err)
+    for note in result.notes:
         typer.echo(note)
-    for path in write_files(output, outputs.files):
+    for path in result.written:
         typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
-@app.command()
+@app.command(short_help="An offline self-check page that checks and explains answers.")
 def selfcheck(
     bank: BankArg = None,
-    output: OutDir = Path("decks"),
+    output: OutDir = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     type_: TypeOpt = None,
@@ -387,23 +419,20 @@ def selfcheck(
 
         kzquiz selfcheck my-bank.yaml --difficulty 1-2 -n 20 --seed 7
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
 
-    from kzquiz.output import write_file
-    from kzquiz.render.selfcheck import DEFAULT_SEED, file_name, render_page
-    from kzquiz.select import select
-
-    loaded = load(bank_reading)
-    rng = random.Random(DEFAULT_SEED if seed is None else seed)
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    page = render_page(loaded, questions, seed=seed)
-    path = write_file(output / file_name(loaded.id), page)
-    typer.echo(f"{len(questions)} questions: {path}")
+    request = pipeline.Request(
+        ("selfcheck",),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=output,
+    )
+    result = pipeline.run(request, _err)
+    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
-@app.command()
+@app.command(short_help="Practise in the terminal, question by question.")
 def practice(
     bank: BankArg = None,
     topic: TopicOpt = None,
@@ -431,37 +460,62 @@ def practice(
 
         kzquiz practice --missed
     """
-    # The bank is parsed in the background while the imports below run.
-    bank_reading = start_reading(bank)
-    import random
+    from kzquiz import pipeline
 
-    from kzquiz.practice import choose, console_for, prepare, run, safe_save, stdin_reader
-
-    loaded = load(bank_reading)
-    rng = random.Random(seed)
-    questions = choose(
-        loaded, selection(topic, tag, type_, difficulty, count), rng, missed_only=missed
+    request = pipeline.Request(
+        (), bank=bank, selection=selection(topic, tag, type_, difficulty, count), seed=seed
     )
-    if not questions:
+    done = pipeline.practise(request, missed_only=missed, report=_err)
+    if not done.asked:
         typer.echo("You got every question right last time: nothing to re-practise.")
         return
-    console = console_for()
-    session = run(loaded, prepare(questions, rng), console=console, read_line=stdin_reader())
-    saved, problem = safe_save(loaded, session)
-    if problem:
-        typer.echo(f"warning: {problem}", err=True)
-    if saved and session.to_practise:
+    if done.problem:
+        _err(f"warning: {done.problem}")
+    if done.saved and done.missed:
         again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
-        typer.echo(f"{len(session.to_practise)} missed; practise them again with: {again}")
+        typer.echo(f"{done.missed} missed; practise them again with: {again}")
 
 
-@app.command()
+def _export_help() -> str:
+    """`kzquiz export --help`, made from the format registry."""
+    lines = [
+        "Export questions for an LMS or another tool, one file per format.",
+        "",
+        "\b",  # click: keep this paragraph's lines as they are
+    ]
+    for fmt in formats.FORMATS:
+        if fmt.export:
+            names = ", ".join(name.format(id="<bank-id>") for name in fmt.files)
+            lines.append(f"  {fmt.name:8} {names}: {fmt.summary}")
+    lines += [
+        "",
+        "-o takes a file name or a folder (the default name inside it). Anything a format cannot hold is reported as a note (on stderr),",
+        "one per question; nothing is dropped silently.",
+        "Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.",
+        "",
+        "Examples:",
+        "",
+        "    kzquiz export gift",
+        "",
+        "    kzquiz export qti my-bank.yaml -o quiz.qti.zip --topic sovereignty",
+        "",
+        "    kzquiz export quizlet -o - > cards.txt",
+        "",
+        "    kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv",
+    ]
+    return "\n".join(lines)
+
+
+@app.command(
+    help=_export_help(),
+    short_help=f"Export for an LMS or another tool: {', '.join(formats.export_names())}.",
+)
 def export(
     format_name: Annotated[
         str,
         typer.Argument(
             metavar="FORMAT",
-            help="gift (Moodle), qti (Canvas), quizlet or csv.",
+            help=f"One of: {', '.join(formats.export_names())} (any case).",
             show_default=False,
         ),
     ],
@@ -471,8 +525,8 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="File to write (default: <bank-id>.<ext> in this folder); - for stdout "
-            "(text formats).",
+            help="File or folder to write (default: <bank-id>.<ext> in this folder); "
+            "- for stdout (text formats).",
             show_default=False,
         ),
     ] = None,
@@ -483,52 +537,26 @@ def export(
     count: CountOpt = None,
     seed: SeedOpt = None,
 ) -> None:
-    """Export questions for an LMS: Moodle GIFT, Canvas QTI (.zip), Quizlet or CSV.
+    """Export questions for an LMS (the help text is made from the format registry)."""
+    from kzquiz import pipeline
 
-    Files: <bank-id>.gift.txt, .qti.zip, .quizlet.txt or .csv. Anything the format cannot
-    hold is reported as a note (on stderr), one per question; nothing is dropped silently.
-    Exit 0: written; 1: invalid bank or no question matches; 2: bad usage.
-
-    Examples:
-
-        kzquiz export gift
-
-        kzquiz export qti my-bank.yaml -o quiz.qti.zip --topic sovereignty
-
-        kzquiz export quizlet -o - > cards.txt
-
-        kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv
-    """
-    import random
-
-    from kzquiz.errors import UsageError
-    from kzquiz.output import write_file
-    from kzquiz.render.exports import FORMATS, file_name, renderer
-    from kzquiz.select import select
-
-    if format_name not in FORMATS:
-        raise UsageError(f"unknown export format {format_name!r}; use one of: {', '.join(FORMATS)}")
     to_stdout = output is not None and str(output) == "-"
-    if to_stdout and not FORMATS[format_name][2]:
-        raise UsageError(f"{format_name} is a zip file; give -o a file name, not -")
-    if output is not None and not to_stdout and output.is_dir():
-        raise UsageError(f"{output}: is a folder; give -o a file name")
-    bank_reading = start_reading(bank)
-    loaded = load(bank_reading)
-    if count is not None and seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
-        typer.echo(f"seed: {seed} (use --seed {seed} to reproduce)", err=True)
-    rng = random.Random(seed) if seed is not None else None
-    questions = select(loaded, selection(topic, tag, type_, difficulty, count), rng)
-    data, notes = renderer(format_name)(loaded, questions)
-    for note in notes:
-        typer.echo(f"note: {note}", err=True)
-    if to_stdout:
-        typer.echo(data, nl=False)
+    request = pipeline.Request(
+        (),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=Path("."),
+        out_file=None if to_stdout else output,
+        to_stdout=to_stdout,
+    )
+    result = pipeline.export(format_name, request, _err)
+    for note in result.notes:
+        _err(f"note: {note}")
+    if result.stdout is not None:
+        typer.echo(result.stdout, nl=False)
         return
-    path = output if output is not None else Path(file_name(loaded, format_name))
-    write_file(path, data)
-    typer.echo(f"{len(questions)} questions: {path}")
+    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
 def main() -> None:

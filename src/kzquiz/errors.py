@@ -38,9 +38,19 @@ class Problem:
 
 
 class KzquizError(Exception):
-    """Base class for every error the tool reports without a traceback."""
+    """Base class for every error the tool reports without a traceback.
+
+    `field` names the setting the error is about (e.g. "topic", "count"), when there is one:
+    the message then starts with that name, and the CLI shows it as its option (`--topic`).
+    """
 
     exit_code = 1
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 class BankError(KzquizError):

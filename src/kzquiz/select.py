@@ -51,10 +51,14 @@ def parse_difficulty(text: str | None) -> tuple[int, int] | None:
         return None
     m = re.fullmatch(r"\s*([1-3])\s*(?:-\s*([1-3])\s*)?", text)
     if not m:
-        raise UsageError(f"--difficulty {text!r}: use a level 1-3 or a range like 1-2")
+        raise UsageError(
+            f"difficulty {text!r}: use a level 1-3 or a range like 1-2", field="difficulty"
+        )
     lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
     if lo > hi:
-        raise UsageError(f"--difficulty {text!r}: the range goes from low to high, like 1-2")
+        raise UsageError(
+            f"difficulty {text!r}: the range goes from low to high, like 1-2", field="difficulty"
+        )
     return lo, hi
 
 
@@ -73,15 +77,17 @@ def select(
     unknown = [t for t in selection.topics if t not in bank.topics]
     if unknown:
         raise UsageError(
-            f"--topic {unknown[0]!r} is not a topic of this bank; topics: {', '.join(bank.topics)}"
+            f"topic {unknown[0]!r} is not a topic of this bank; topics: {', '.join(bank.topics)}",
+            field="topic",
         )
     bad_types = [t for t in selection.types if t not in QUESTION_TYPES]
     if bad_types:
         raise UsageError(
-            f"--type {bad_types[0]!r} is not a question type; types: {', '.join(QUESTION_TYPES)}"
+            f"type {bad_types[0]!r} is not a question type; types: {', '.join(QUESTION_TYPES)}",
+            field="type",
         )
     if selection.count is not None and selection.count < 1:
-        raise UsageError("--count must be at least 1")
+        raise UsageError("count must be at least 1", field="count")
     topics, tags, types = set(selection.topics), set(selection.tags), set(selection.types)
     lo, hi = selection.difficulty or (1, 3)
     chosen = [
@@ -93,7 +99,11 @@ def select(
         and lo <= q.difficulty <= hi
     ]
     if not chosen:
-        raise SelectionError(f"{loaded.display}: no question matches {selection.describe()}")
+        message = f"{loaded.display}: no question matches {selection.describe()}"
+        known = sorted({t for q in bank.questions for t in q.tags})
+        if tags - set(known):
+            message += f"; tags of this bank: {', '.join(known) or 'none'}"
+        raise SelectionError(message)
     if selection.count is not None and selection.count < len(chosen):
         chosen = leak_free_sample(loaded, chosen, selection.count, rng, notes)
     return chosen

@@ -45,6 +45,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import Notes
 
 FORMAT = "CSV"
@@ -149,3 +150,9 @@ def render_csv(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
     for q in questions:
         writer.writerow(_guard(row(loaded, q), q, notes))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8"), notes.items
+
+
+def render(job: RenderJob) -> Outputs:
+    """`<bank-id>.csv` of `job.questions`, with a note on anything CSV cannot hold."""
+    data, notes = render_csv(job.loaded, job.questions)
+    return Outputs(files={job.loaded.id + ".csv": data}, notes=notes)

@@ -44,6 +44,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import (
     Notes,
     bank_order,
@@ -239,3 +240,9 @@ def render_gift(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[byte
         for block in _blocks(loaded, q, notes):
             out += [block, ""]
     return "\n".join(out).encode("utf-8"), notes.items
+
+
+def render(job: RenderJob) -> Outputs:
+    """`<bank-id>.gift.txt` of `job.questions`, with a note on anything GIFT cannot hold."""
+    data, notes = render_gift(job.loaded, job.questions)
+    return Outputs(files={job.loaded.id + ".gift.txt": data}, notes=notes)

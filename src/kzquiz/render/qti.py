@@ -27,13 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import re
-import sys
 import time
 import xml.etree.ElementTree as ET
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
@@ -52,7 +49,8 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
-from kzquiz.render import archive_time
+from kzquiz.render import Outputs, RenderJob, archive_time
+from kzquiz.render.archive import zip_bytes
 from kzquiz.render.export_common import (
     Notes,
     feedback_text,
@@ -884,38 +882,6 @@ def _xml(root: ET.Element) -> bytes:
 # Deflate level 1, as the .apkg: half the compression time of level 6, for a zip about a
 # third larger (a size any LMS upload takes).
 DEFLATE_LEVEL = 1
-_LEVEL_ATTRIBUTE = "compress_level" if sys.version_info >= (3, 13) else "_compresslevel"
-
-
-def _zip(
-    files: Mapping[str, bytes | Iterable[bytes]], date_time: tuple[int, int, int, int, int, int]
-) -> bytes:
-    """A zip whose bytes depend only on the files and the date: sorted, fixed metadata.
-
-    A file may be given as pieces, which are compressed as they come (zlib's output does not
-    depend on how its input is split).
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time)
-            info.create_system = 3  # Unix, whatever system builds it
-            if name.endswith("/"):
-                info.external_attr = (0o40755 << 16) | 0x10
-                info.compress_type = zipfile.ZIP_STORED
-            else:
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-            content = files[name]
-            if isinstance(content, bytes):
-                zf.writestr(info, content, compresslevel=DEFLATE_LEVEL)
-                continue
-            # zf.open takes the level from the entry (its name changed in Python 3.13).
-            setattr(info, _LEVEL_ATTRIBUTE, DEFLATE_LEVEL)
-            with zf.open(info, "w") as member:
-                for piece in content:
-                    member.write(piece)
-    return buffer.getvalue()
 
 
 def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
@@ -934,4 +900,10 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
         f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
         f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
     }
-    return _zip(files, (year, month, mday, 0, 0, 0)), notes.items
+    return zip_bytes(files, (year, month, mday, 0, 0, 0), compresslevel=DEFLATE_LEVEL), notes.items
+
+
+def render(job: RenderJob) -> Outputs:
+    """`<bank-id>.qti.zip` of `job.questions`, with a note on anything QTI cannot hold."""
+    data, notes = render_qti(job.loaded, job.questions)
+    return Outputs(files={job.loaded.id + ".qti.zip": data}, notes=notes)

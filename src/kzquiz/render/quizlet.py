@@ -39,6 +39,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import Notes, cloze_with_one_blank, numeric_prompt
 
 FORMAT = "Quizlet"
@@ -93,3 +94,9 @@ def render_quizlet(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[b
         for term, definition in cards(q):
             lines.append(f"{clean(term)}\t{clean(definition)}")
     return "".join(line + "\n" for line in lines).encode("utf-8"), notes.items
+
+
+def render(job: RenderJob) -> Outputs:
+    """`<bank-id>.quizlet.txt` of `job.questions`, with a note on anything Quizlet cannot hold."""
+    data, notes = render_quizlet(job.loaded, job.questions)
+    return Outputs(files={job.loaded.id + ".quizlet.txt": data}, notes=notes)

@@ -14,7 +14,6 @@ import json
 import math
 import random
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -32,7 +31,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.render import Outputs, env
+from kzquiz.render import Outputs, RenderJob, env
 from kzquiz.render.worksheet import passage
 from kzquiz.select import scrambled, shuffled
 
@@ -68,11 +67,10 @@ def state_key(bank_id: str, questions: Sequence[Question], seed: int) -> str:
     return f"kzquiz:{bank_id}:{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
 
 
-def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
-    """`kzquiz build` step: every question in bank order, choices shuffled with a fixed seed."""
-    del out_dir  # renders in memory; build_all writes the files
-    page = render_page(loaded, loaded.bank.questions, seed=DEFAULT_SEED)
-    return Outputs(files={file_name(loaded.id): page})
+def render(job: RenderJob) -> Outputs:
+    """The self-check page of `job.questions` in their order, choices shuffled from `job.seed`."""
+    page = render_page(job.loaded, job.questions, seed=job.seed)
+    return Outputs(files={file_name(job.loaded.id): page})
 
 
 def render_page(

@@ -8,11 +8,12 @@ fonts are system font stacks, so the files print offline. All randomness comes f
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup
 
@@ -29,12 +30,12 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.render import Outputs
+from kzquiz.render import Outputs, RenderJob
 from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
 
 MAX_VERSIONS = len(string.ascii_uppercase)
-# CSS `size` values for `@page`; the keys are what --paper accepts.
+# CSS `size` values for `@page`; the keys are the paper sizes a worksheet accepts.
 PAPERS: dict[str, str] = {"a4": "A4", "letter": "letter"}
 BUILD_SEED = 1
 # How often to reshuffle a version whose question order repeats an earlier version's.
@@ -185,11 +186,14 @@ def render_worksheets(
     if not questions:
         raise SelectionError(f"{loaded.display}: no questions to put on a worksheet")
     if not 1 <= options.versions <= MAX_VERSIONS:
-        raise UsageError(f"--versions must be between 1 and {MAX_VERSIONS}, not {options.versions}")
+        raise UsageError(
+            f"versions must be between 1 and {MAX_VERSIONS}, not {options.versions}",
+            field="versions",
+        )
     if options.paper not in PAPERS:
-        raise UsageError(f"--paper {options.paper!r}: use one of {', '.join(PAPERS)}")
-    # A 10,000-question set makes hundreds of thousands of objects that all live until the
-    # files are written; pausing the cyclic GC saves a fifth of the time and no memory.
+        raise UsageError(f"paper {options.paper!r}: use one of {', '.join(PAPERS)}", field="paper")
+    # A big set makes hundreds of thousands of objects that all live until the files are
+    # written; the cyclic collector would rescan them for nothing (see kzquiz.speed).
     with paused_gc():
         return _render(loaded, questions, options, rng)
 
@@ -239,11 +243,12 @@ def _render(
     return files
 
 
-def build_outputs(loaded: LoadedBank, out_dir: Path) -> Outputs:
-    """`kzquiz build` step: every question, one version, a fixed seed, A4, with the reading."""
-    options = WorksheetOptions(versions=1, paper="a4", reading=True, seed=BUILD_SEED)
-    files = render_worksheets(loaded, loaded.bank.questions, options, random.Random(BUILD_SEED))
-    return Outputs(files=files)
+def render(job: RenderJob) -> Outputs:
+    """The worksheet set of `job.questions`: `job.options` (WorksheetOptions), shuffled from `job.seed`."""
+    options = job.options if isinstance(job.options, WorksheetOptions) else WorksheetOptions()
+    seed = BUILD_SEED if job.seed is None else job.seed
+    options = dataclasses.replace(options, seed=seed)
+    return Outputs(files=render_worksheets(job.loaded, job.questions, options, random.Random(seed)))
 
 
 def layout(
@@ -390,3 +395,11 @@ def css_string(text: str) -> Markup:
     # `</style>` can survive; the trailing space ends each escape as CSS requires.
     body = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text)
     return Markup(f'"{body}"')
+
+
+_QUESTION_ID = re.compile(rb'data-qid="([^"]*)"')
+
+
+def question_set(sheet: bytes) -> frozenset[str]:
+    """The ids of the questions on a rendered worksheet (to tell one set from another)."""
+    return frozenset(m.group(1).decode() for m in _QUESTION_ID.finditer(sheet))

@@ -1,0 +1,232 @@
+"""The format registry: every output format kzquiz makes, in one typed list.
+
+`kzquiz build`, `kzquiz export`, the CLI's help, the README's format list, the benchmarks
+and the contract test (tests/test_contract.py) all read FORMATS. A renderer is imported only
+when its format renders (the small functions below), so `kzquiz --version` and `kzquiz check`
+stay light, while mypy still sees every renderer's signature.
+
+To add a format, see docs/architecture.md ("How to add an output format").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kzquiz.errors import UsageError
+
+if TYPE_CHECKING:
+    from kzquiz.render import Outputs, RenderJob
+
+ALL_TYPES: frozenset[str] = frozenset(
+    {"single", "multiple", "truefalse", "cloze", "short", "numeric", "matching", "ordering"}
+)
+
+
+def _no_state(bank_id: str) -> tuple[str, ...]:
+    del bank_id
+    return ()
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: what it is called, writes and holds, and its renderer."""
+
+    name: str
+    summary: str  # one line, for `--help` and the README
+    files: tuple[str, ...]  # the file names it writes with default options; {id} = bank id
+    render: Callable[[RenderJob], Outputs]
+    native: frozenset[str] = ALL_TYPES  # question types it holds as they are
+    converted: frozenset[str] = frozenset()  # types it holds in another form, losing nothing
+    noted: frozenset[str] = frozenset()  # types it cannot fully hold: a note per question
+    text: bool = False  # a single text file, so `export -o -` may print it
+    in_build: bool = True  # `kzquiz build` makes it
+    export: bool = False  # `kzquiz export NAME` makes it
+    shuffles: bool = False  # draws from the run's seed even without a sample
+    build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
+    state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
+    # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
+    # number of files varies (worksheet versions): files of an earlier set that a new set does
+    # not write are stale and removed.
+    family: tuple[str, ...] = ()
+    # The questions of a set, read from its first file: a set of other questions is not
+    # overwritten unless forced.
+    question_set: Callable[[bytes], frozenset[str]] | None = None
+
+    def file_names(self, bank_id: str) -> tuple[str, ...]:
+        """The file names it writes for this bank with default options."""
+        return tuple(name.format(id=bank_id) for name in self.files)
+
+
+# Each renderer is imported by a function of its own: a name mypy can follow, loaded on use.
+
+
+def _anki(job: RenderJob) -> Outputs:
+    from kzquiz.render import anki
+
+    return anki.render(job)
+
+
+def _anki_state(bank_id: str) -> tuple[str, ...]:
+    # The state file's name is the package's to say; this avoids importing genanki to ask.
+    return (f"{bank_id}.lock.json",)
+
+
+def _worksheet(job: RenderJob) -> Outputs:
+    from kzquiz.render import worksheet
+
+    return worksheet.render(job)
+
+
+def _worksheet_questions(sheet: bytes) -> frozenset[str]:
+    from kzquiz.render import worksheet
+
+    return worksheet.question_set(sheet)
+
+
+def _selfcheck(job: RenderJob) -> Outputs:
+    from kzquiz.render import selfcheck
+
+    return selfcheck.render(job)
+
+
+def _gift(job: RenderJob) -> Outputs:
+    from kzquiz.render import gift
+
+    return gift.render(job)
+
+
+def _qti(job: RenderJob) -> Outputs:
+    from kzquiz.render import qti
+
+    return qti.render(job)
+
+
+def _moodle(job: RenderJob) -> Outputs:
+    from kzquiz.render import moodle
+
+    return moodle.render(job)
+
+
+def _quizlet(job: RenderJob) -> Outputs:
+    from kzquiz.render import quizlet
+
+    return quizlet.render(job)
+
+
+def _csv(job: RenderJob) -> Outputs:
+    from kzquiz.render import csv
+
+    return csv.render(job)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="anki",
+        summary="Anki deck with a subdeck per topic, plus its state file for re-imports",
+        files=("{id}.apkg", "{id}.lock.json"),
+        render=_anki,
+        state_files=_anki_state,
+    ),
+    Format(
+        name="worksheet",
+        summary="printable HTML worksheets (one per version) and one answer key",
+        files=("{id}-worksheet-A.html", "{id}-key.html"),
+        render=_worksheet,
+        shuffles=True,
+        build_seed=1,
+        family=("{id}-worksheet-?.html", "{id}-key.html"),
+        question_set=_worksheet_questions,
+    ),
+    Format(
+        name="selfcheck",
+        summary="one offline HTML page that checks and explains every answer",
+        files=("{id}-selfcheck.html",),
+        render=_selfcheck,
+        shuffles=True,
+        build_seed=0,
+    ),
+    Format(
+        name="gift",
+        summary="Moodle GIFT text file (Question bank > Import)",
+        files=("{id}.gift.txt",),
+        render=_gift,
+        native=ALL_TYPES - {"cloze", "ordering"},
+        converted=frozenset({"cloze", "ordering"}),
+        text=True,
+        export=True,
+    ),
+    Format(
+        name="qti",
+        summary="Canvas QTI 1.2 package (.zip)",
+        files=("{id}.qti.zip",),
+        render=_qti,
+        native=ALL_TYPES - {"ordering"},
+        converted=frozenset({"ordering"}),
+        export=True,
+    ),
+    Format(
+        name="moodle",
+        summary="Moodle XML (Question bank > Import > Moodle XML format)",
+        files=("{id}.moodle.xml",),
+        render=_moodle,
+        text=True,
+        export=True,
+    ),
+    Format(
+        name="quizlet",
+        summary="Quizlet import text: one term and definition a line",
+        files=("{id}.quizlet.txt",),
+        render=_quizlet,
+        native=frozenset({"truefalse", "short", "numeric", "ordering"}),
+        # A card is the question and its answer: choices are listed, lettered, on the term side.
+        converted=frozenset({"single", "multiple", "cloze", "matching"}),
+        text=True,
+        export=True,
+    ),
+    Format(
+        name="csv",
+        summary="CSV, one row per question with every field (UTF-8 with BOM)",
+        files=("{id}.csv",),
+        render=_csv,
+        text=True,
+        export=True,
+    ),
+)
+
+BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
+
+
+def get(name: str, *, export: bool = False) -> Format:
+    """The format called `name` (any case); a UsageError naming the choices otherwise."""
+    fmt = BY_NAME.get(name.strip().lower())
+    choices = export_names() if export else [f.name for f in FORMATS]
+    if fmt is None or fmt.name not in choices:
+        what = "export format" if export else "format"
+        raise UsageError(f"unknown {what} {name!r}; use one of: {', '.join(choices)}")
+    return fmt
+
+
+def export_names() -> list[str]:
+    """The names `kzquiz export` accepts, in registry order."""
+    return [f.name for f in FORMATS if f.export]
+
+
+def build_formats() -> list[Format]:
+    """The formats `kzquiz build` makes, in registry order."""
+    return [f for f in FORMATS if f.in_build]
+
+
+def markdown_list() -> str:
+    """The README's list of formats (between its `formats` markers), made from FORMATS."""
+    lines = [
+        "| format | files | what it is | in `kzquiz build` | command |",
+        "|---|---|---|---|---|",
+    ]
+    for f in FORMATS:
+        names = ", ".join(f"`{n.format(id='<bank-id>')}`" for n in f.files)
+        build = "yes" if f.in_build else "no"
+        export = f"`kzquiz export {f.name}`" if f.export else f"`kzquiz {f.name}`"
+        lines.append(f"| {f.name} | {names} | {f.summary} | {build} | {export} |")
+    return "\n".join(lines) + "\n"
