@@ -229,7 +229,7 @@ def test_empty_file_folder_and_unreadable_file(
         raise PermissionError(13, "Permission denied")
 
     # Root can read a chmod-000 file, so simulate the refusal the OS gives everyone else.
-    monkeypatch.setattr("kzquiz.read.open", refuse, raising=False)
+    monkeypatch.setattr("kzquiz.read._open", refuse)
     result = run_cli(bank_dir, "check", "locked.yaml")
     assert (result.exit_code, result.stderr.strip()) == (
         1,
