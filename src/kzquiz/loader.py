@@ -229,6 +229,8 @@ def _yaml_problems(text: str, name: str, message: str) -> list[Problem]:
     if m:
         reason = [ln for ln in message.strip().splitlines() if ln.strip()][-1].strip()
         line, col = int(m.group(1)), int(m.group(2))
+        if "mapping values are not allowed" in reason:
+            reason += " (text that contains ': ' must be quoted, like prompt: \"Who said: ...?\")"
         if "tab" in reason:
             reason += " (indent with spaces, not tabs)"
             # The parser may stop at the end of the line before; point at the tab itself.
@@ -461,7 +463,10 @@ def _load_source(
     try:
         text = read_text(target, rel, MAX_SOURCE_BYTES, "source text")
     except BankError as exc:
-        return None, [loc.problem(at, p.message + f" ({rel})") for p in exc.problems]
+        return None, [
+            loc.problem(at, p.message + f" ({rel}" + (f":{p.line}:{p.col})" if p.line else ")"))
+            for p in exc.problems
+        ]
     parsed = SourceText.parse(text)
     if not parsed.paragraphs:
         return None, [loc.problem(at, f"source text {rel!r} has no paragraphs")]
