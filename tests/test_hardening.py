@@ -730,3 +730,87 @@ def test_unquoted_text_with_a_colon_gets_a_hint(folder: Path) -> None:
         "bank.yaml:79:21: YAML syntax error: mapping values are not allowed in this context"
         " (text that contains ': ' must be quoted, like prompt: \"Who said: ...?\")"
     ]
+
+
+# --- issue 21: warnings are located without composing the whole bank again -------------------
+
+
+def _untagged(n: int) -> str:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from genbank import generate
+    finally:
+        sys.path.pop(0)
+    return "".join(line for line in generate(n).splitlines(True) if "tags:" not in line)
+
+
+LAYOUTS = {
+    "generated": lambda t: t,
+    "quoted ids": lambda t: t.replace("  - id: q-", '  - id: "q-').replace(
+        "\n    type:", '"\n    type:'
+    ),
+    "id not first": lambda t: t.replace(
+        "  - id: q-000003\n    type: cloze\n", "  - type: cloze\n    id: q-000003\n"
+    ),
+    "dash alone": lambda t: t.replace("  - id: q-000005\n", "  -\n    id: q-000005\n"),
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "comments": lambda t: t.replace("  - id: q-000007\n", "  # seven\n  - id: q-000007 # the id\n"),
+    "indented 4": lambda t: (
+        t.split("questions:\n")[0]
+        + "questions:\n"
+        + "".join("  " + line for line in t.split("questions:\n")[1].splitlines(True))
+    ),
+    "control chars": lambda t: t.replace("topics:\n", "# \u2028 \x1b\ntopics:\n"),
+    "flow question": lambda t: (
+        t
+        + "  - {id: q-flow, type: truefalse, topic: topic-1, difficulty: 1, prompt: P,"
+        + " answer: true, explanation: E, evidence: "
+        + t.split("evidence: ", 1)[1].split("\n", 1)[0]
+        + "}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_warning_positions_equal_those_of_the_whole_document(
+    folder: Path, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml_rs
+
+    from kzquiz import loader
+
+    text = LAYOUTS[layout](_untagged(40))
+    text = text.replace("  topic-8: ", "  topic-9: x\n  topic-8: ")  # a topic without questions
+    path = folder / "bank.yaml"
+    path.write_bytes(text.encode())
+    try:
+        loaded = load_bank(path)
+    except Exception as exc:  # the flow layout edit must still be a valid bank
+        pytest.fail(f"{layout}: {exc}")
+    assert len(loaded.warnings) >= 41, loaded.warnings
+    data = yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False)
+    whole = loader._Locator(path.read_text(encoding="utf-8"), str(path), data)
+    from kzquiz.validate import check_warnings
+
+    expected = sorted(
+        (whole.problem(f.path, f.message) for f in check_warnings(loaded.bank, loaded.source)),
+        key=lambda p: (p.line or 0, p.col or 0),
+    )
+    assert loaded.warnings == expected
+    assert all(p.line is not None for p in loaded.warnings)
+
+
+def test_a_bank_without_tags_is_not_composed_again(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kzquiz import loader
+
+    def refuse(self: Any) -> None:
+        raise AssertionError("the whole document was composed to locate warnings")
+
+    monkeypatch.setattr(loader._Locator, "_compose", refuse)
+    path = folder / "bank.yaml"
+    path.write_text(_untagged(300), encoding="utf-8")
+    loaded = load_bank(path)
+    assert len(loaded.warnings) == 300
+    assert loaded.warnings[0].line == 18 and loaded.warnings[-1].line is not None
