@@ -521,6 +521,11 @@ def test_positions_survive_characters_pyyaml_refuses(folder: Path, char: str, pl
             "difficulty: 2\n    level: rem\n    tags: [china",
             "67:12: questions[5] (id: china-investment): level must be one of 'remember', 'understand', 'apply', 'analyse' or 'evaluate', not 'rem'",
         ),
+        (
+            'prompt: "Match each person to their role."',
+            "prompt: true",
+            "79:13: questions[6] (id: who-is-who): prompt must be text, not true/false (write it in quotes)",
+        ),
     ],
 )
 def test_plain_wording(folder: Path, old: str, new: str, message: str) -> None:
@@ -814,3 +819,23 @@ def test_a_bank_without_tags_is_not_composed_again(
     loaded = load_bank(path)
     assert len(loaded.warnings) == 300
     assert loaded.warnings[0].line == 18 and loaded.warnings[-1].line is not None
+
+
+def test_pydantic_wording_is_replaced() -> None:
+    from kzquiz.loader import _describe
+
+    err = {
+        "type": "value_error",
+        "loc": ("questions", 0, "excludes"),
+        "input": "a5",
+        "msg": "Value error, 'a5' is not one of the ids",
+    }
+    assert _describe(err) == "excludes: 'a5' is not one of the ids"
+    err = {
+        "type": "greater_than_equal",
+        "loc": ("questions", 0, "points"),
+        "input": 0,
+        "ctx": {"ge": 1},
+        "msg": "Input should be greater than or equal to 1",
+    }
+    assert _describe(err) == "points must be at least 1, not 0"

@@ -411,7 +411,10 @@ def _describe(err: Any, data: Any = None) -> str:
             return f"{field_name or 'value'} is too large a number ({_number(value)})"
         if kind == "int_type" and _is_number(value):
             return f"{field_name or 'value'} must be {expected}, not {_number(value)}"
-        hint = _QUOTE_HINT if kind == "string_type" and isinstance(value, bool) else ""
+        # (a number here is one whose written text could not be recovered; quoting keeps it)
+        hint = (
+            _QUOTE_HINT if kind == "string_type" and isinstance(value, (bool, int, float)) else ""
+        )
         return f"{field_name or 'value'} must be {expected}, not {_kind(value)}{hint}"
     message = str(err["msg"]).removeprefix("Value error, ")
     return f"{field_name}: {message}" if field_name else message
