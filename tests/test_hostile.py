@@ -127,6 +127,11 @@ def _mutate(text: str, draw: Any) -> bytes:
                 "deep",
                 "huge",
                 "key",
+                "nul",
+                "control",
+                "number",
+                "nonfinite",
+                "encoding",
             ]
         )
     )
@@ -166,6 +171,24 @@ def _mutate(text: str, draw: Any) -> bytes:
             " " * indent
             + f"{draw(st.sampled_from(KEYS))}: {draw(st.sampled_from(['x', '1', '[]', '{}', 'true']))}\n",
         )
+    elif kind == "nul":
+        pos = draw(st.integers(0, len(lines[i])))
+        lines[i] = lines[i][:pos] + "\x00" + lines[i][pos:]
+    elif kind == "control":
+        # characters yaml-rs accepts and PyYAML does not (or reads as line breaks)
+        pos = draw(st.integers(0, len(lines[i])))
+        char = draw(st.sampled_from(["\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\x01"]))
+        lines[i] = lines[i][:pos] + char + lines[i][pos:]
+    elif kind == "number" and ":" in lines[i]:
+        key = lines[i].split(":", 1)[0]
+        number = draw(st.sampled_from(["5", "007", "3.10", "1e3", "0x1F", "-0", "1" * 400]))
+        lines[i] = f"{key}: {number}\n"
+    elif kind == "nonfinite" and ":" in lines[i]:
+        key = lines[i].split(":", 1)[0]
+        value = draw(st.sampled_from([".nan", ".inf", "-.inf", "1e400", '"nan"', "true"]))
+        lines[i] = f"{key}: {value}\n"
+    elif kind == "encoding":
+        return "".join(lines).encode(draw(st.sampled_from(["utf-16-le", "utf-16-be", "utf-32"])))
     return "".join(lines).encode()
 
 
@@ -187,8 +210,16 @@ def test_random_yaml_documents_never_crash_check(bank_dir: Path, doc: Any) -> No
 @BUDGET
 @given(data=st.data())
 def test_mutated_banks_never_crash_check(bank_dir: Path, data: st.DataObject) -> None:
-    (bank_dir / "bank.yaml").write_bytes(_mutate(VALID, data.draw))
-    assert_clean_exit(run_cli(bank_dir, "check", "bank.yaml"))
+    raw = _mutate(VALID, data.draw)
+    (bank_dir / "bank.yaml").write_bytes(raw)
+    result = run_cli(bank_dir, "check", "bank.yaml")
+    assert_clean_exit(result)
+    if b"\x00" in raw:
+        # a NUL is never silently the end of the bank
+        assert result.exit_code == 1 and ("NUL" in result.stderr or "UTF-" in result.stderr)
+    elif result.exit_code == 1:
+        # positions survive whatever the parser accepts: every problem names its line
+        assert all(":" in line.split(" ", 1)[0] for line in result.stderr.splitlines())
 
 
 @seed(HYPOTHESIS_SEED)
@@ -229,7 +260,7 @@ def test_empty_file_folder_and_unreadable_file(
         raise PermissionError(13, "Permission denied")
 
     # Root can read a chmod-000 file, so simulate the refusal the OS gives everyone else.
-    monkeypatch.setattr("kzquiz.read.open", refuse, raising=False)
+    monkeypatch.setattr("kzquiz.read._open", refuse)
     result = run_cli(bank_dir, "check", "locked.yaml")
     assert (result.exit_code, result.stderr.strip()) == (
         1,

@@ -342,6 +342,8 @@ def worksheet(
         force=force,
     )
     result = pipeline.run(request, _err)
+    for note in result.notes:
+        _err(f"note: {note}")
     typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
     for path in result.written:
         typer.echo(f"  {path}")
@@ -429,6 +431,8 @@ def selfcheck(
         out_dir=output,
     )
     result = pipeline.run(request, _err)
+    for note in result.notes:
+        _err(f"note: {note}")
     typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 

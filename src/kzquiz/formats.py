@@ -44,6 +44,7 @@ class Format:
     in_build: bool = True  # `kzquiz build` makes it
     export: bool = False  # `kzquiz export NAME` makes it
     shuffles: bool = False  # draws from the run's seed even without a sample
+    one_sheet: bool = False  # puts every chosen question in front of the student at once
     build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
     state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
     # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
@@ -131,6 +132,7 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format(
         name="worksheet",
+        one_sheet=True,
         summary="printable HTML worksheets (one per version) and one answer key",
         files=("{id}-worksheet-A.html", "{id}-key.html"),
         render=_worksheet,
@@ -141,6 +143,7 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format(
         name="selfcheck",
+        one_sheet=True,
         summary="one offline HTML page that checks and explains every answer",
         files=("{id}-selfcheck.html",),
         render=_selfcheck,

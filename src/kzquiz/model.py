@@ -10,7 +10,7 @@ import re
 from functools import cached_property
 from typing import Annotated, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 # Limits: generous for real banks (a 50,000-question bank passes), firm against abuse.
 MAX_TEXT = 10_000
@@ -44,6 +44,12 @@ QUESTION_TYPES: tuple[str, ...] = (
     "ordering",
 )
 
+# Numbers as YAML writes them, never true/false ("true" is not 1) or text ("nan"); strict
+# still takes a whole number for a float. Non-finite values (.nan, .inf, 1e400) are refused:
+# no student can type them and every export would print them as nonsense.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+WholeNumber = Annotated[int, Strict()]
+
 Level = Literal["remember", "understand", "apply", "analyse", "evaluate"]
 LEVELS: tuple[str, ...] = get_args(Level)
 
@@ -51,16 +57,17 @@ _BLANK = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
 class _Strict(BaseModel):
-    # Unknown keys are typos (`explaination:`); numbers written where text is expected
-    # (`answers: [2060]`) are what the teacher meant.
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+    # Unknown keys are typos (`explaination:`). Numbers written where text is expected
+    # (`answers: [2060]`) are what the teacher meant, but as written ("007", not 7): the loader
+    # puts the scalar's source text in their place before validation, so no coercion here.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Choice(_Strict):
     """One option of a single/multiple choice question."""
 
     text: Text
-    correct: bool = False
+    correct: Annotated[bool, Strict()] = False
 
 
 class Pair(_Strict):
@@ -73,11 +80,13 @@ class Pair(_Strict):
 class _QuestionBase(_Strict):
     id: Id = Field(description="Unique, stable id: lowercase letters, digits and '-'.")
     topic: Id = Field(description="A key of the bank's `topics`.")
-    difficulty: int = Field(ge=1, le=3, description="1 easy, 2 medium, 3 hard.")
+    difficulty: WholeNumber = Field(ge=1, le=3, description="1 easy, 2 medium, 3 hard.")
     tags: list[Id] = Field(default_factory=list, max_length=50)
     explanation: Text = Field(description="Why the answer is right (and the tempting one wrong).")
     evidence: Text = Field(description="A verbatim quote from the source text.")
-    points: int | None = Field(default=None, ge=1, le=100, description="Override default points.")
+    points: WholeNumber | None = Field(
+        default=None, ge=1, le=100, description="Override default points."
+    )
     level: Level | None = Field(
         default=None,
         description="What the question measures (a blueprint level): remember, understand, "
@@ -140,7 +149,7 @@ class TrueFalse(_QuestionBase):
 
     type: Literal["truefalse"]
     prompt: Text
-    answer: bool
+    answer: Annotated[bool, Strict()]
 
     def answer_text(self) -> str:
         """The correct answer in plain text."""
@@ -205,9 +214,9 @@ class Numeric(_QuestionBase):
 
     type: Literal["numeric"]
     prompt: Text
-    answer: float
-    tolerance: float | None = Field(default=None, ge=0)
-    range: tuple[float, float] | None = Field(
+    answer: Number
+    tolerance: Number | None = Field(default=None, ge=0)
+    range: tuple[Number, Number] | None = Field(
         default=None, description="[min, max] accepted, inclusive; instead of tolerance."
     )
     unit: Text | None = None
@@ -297,6 +306,12 @@ class Bank(_Strict):
     topics: dict[Id, Text] = Field(min_length=1, max_length=100)
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
 
+
+# Each question type's model, by its `type:` name.
+QUESTION_MODELS: dict[str, type[BaseModel]] = {
+    model.model_fields["type"].annotation.__args__[0]: model
+    for model in get_args(get_args(Question)[0])
+}
 
 # Every field name a bank can use, read off the models (for "did you mean ...?" hints).
 FIELD_NAMES: tuple[str, ...] = tuple(

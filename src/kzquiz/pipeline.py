@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import os
 import random
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,44 +133,54 @@ def settle_seed(seed: int | None, needed: bool) -> tuple[int | None, bool]:
     return random.SystemRandom().randrange(SEED_RANGE), True
 
 
-def choose(loaded: LoadedBank, selection: Selection | None, seed: int | None) -> list[Question]:
-    """The selected questions in bank order; a sample is drawn from `random.Random(seed)`."""
+def choose(
+    loaded: LoadedBank,
+    selection: Selection | None,
+    seed: int | None,
+    notes: list[str] | None = None,
+) -> list[Question]:
+    """The selected questions in bank order; a sample is drawn from `random.Random(seed)`.
+
+    A sample never holds two questions of which one gives the other away; where fewer fit
+    than asked, a note is added to `notes`.
+    """
     from kzquiz.select import Selection, select
 
     rng = random.Random(seed) if seed is not None else None
-    return select(loaded, selection or Selection(), rng)
+    return select(loaded, selection or Selection(), rng, notes)
 
 
-def read_regular_file(path: Path, what: str = "state") -> bytes | None:
-    """A file's bytes, None if there is none; only a regular file of sane size is read."""
+def sheet_leaks(
+    fmts: Sequence[Format], loaded: LoadedBank, questions: Sequence[Question], sampled: bool
+) -> list[str]:
+    """Notes on the giveaways left where every chosen question shares one sheet or quiz.
+
+    A sample is drawn free of them; a selection of every matching question cannot be, so the
+    teacher is told which pairs stand together.
+    """
+    if sampled or not any(f.one_sheet for f in fmts):
+        return []
+    from kzquiz.quality import leak_notes
+
+    return leak_notes(loaded, questions)
+
+
+def read_state_file(path: Path, what: str = "state") -> bytes | None:
+    """A state file's bytes, None if there is none; only a regular file of sane size is read."""
+    from kzquiz.read import UnreadableFile, read_optional_file
+
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise OutputError(f"{path}: the {what} file is not a regular file; remove it")
-        if info.st_size > MAX_STATE_BYTES:
-            raise OutputError(
-                f"{path}: the {what} file is {info.st_size} bytes, more than it can be"
-                f" ({MAX_STATE_BYTES}); restore it from version control or delete it"
-            )
-        try:
-            return fh.read(MAX_STATE_BYTES + 1)
-        except OSError as exc:
-            raise OutputError(
-                f"{path}: cannot read the {what} file: {exc.strerror or exc}"
-            ) from None
+        return read_optional_file(path, limit=MAX_STATE_BYTES, what=f"{what} file")
+    except UnreadableFile as exc:
+        advice = "restore it from version control or delete it" if exc.too_large else "remove it"
+        raise OutputError(f"{exc}; {advice}") from None
 
 
 def previous_state(fmt: Format, bank_id: str, folder: Path) -> dict[str, bytes]:
     """The state files `fmt` reads back, as found in the output folder."""
     found: dict[str, bytes] = {}
     for name in fmt.state_files(bank_id):
-        data = read_regular_file(folder / name)
+        data = read_state_file(folder / name)
         if data is not None:
             found[name] = data
     return found
@@ -218,13 +226,22 @@ def run(request: Request, report: Report = _quiet) -> Result:
         )
     loaded = load(request.bank, report)
     folder, single = _destination(request, fmts, loaded)
+    if _is_dir(folder):
+        from kzquiz.output import settle
+
+        # A build killed while renaming left a journal: finish that set before reading the
+        # state files in it, so this build starts from one whole earlier build.
+        for name in settle(folder):
+            report(f"note: completed the interrupted write of {folder / name}")
     with speed.paused_gc():
+        selection_notes: list[str] = []
+        count = None
         if request.whole_bank:
             questions: Sequence[Question] = loaded.bank.questions
             seed, drawn = None, False
         else:
             seed, drawn = settle_seed(request.seed, draws(fmts, request.selection))
-            questions = choose(loaded, request.selection, seed)
+            questions = choose(loaded, request.selection, seed, selection_notes)
             count = request.selection.count if request.selection else None
             if count is not None and count > len(questions):
                 report(
@@ -247,9 +264,9 @@ def run(request: Request, report: Report = _quiet) -> Result:
                     whole_bank=request.whole_bank,
                 )
             )
-    result = Result(
-        loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=outputs.notes
-    )
+    sampled = count is not None and count < len(loaded.bank.questions)
+    notes = [*selection_notes, *sheet_leaks(fmts, loaded, questions, sampled), *outputs.notes]
+    result = Result(loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=notes)
     if request.to_stdout:
         if drawn:
             report(f"seed: {seed} (use --seed {seed} to reproduce)")
@@ -301,7 +318,7 @@ def _stale(
         return []
     if not replace:
         first = fmt.file_names(bank_id)[0]
-        old = read_regular_file(folder / first, "output") if (folder / first) in existing else None
+        old = read_state_file(folder / first, "output") if (folder / first) in existing else None
         if old is not None and files.get(first) not in (None, old):
             if fmt.question_set and fmt.question_set(old) != fmt.question_set(files[first]):
                 raise UsageError(
@@ -335,13 +352,22 @@ def _destination(
     if target is None:
         return request.out_dir or default_folder(request.bank, loaded.path), None
     names = fmts[0].file_names(bank_id)
-    if target.is_dir():
+    if _is_dir(target):
         return target, None
     if len(names) != 1:
         raise UsageError(
             f"output: {fmts[0].name} writes several files; give a folder", field="output"
         )
     return target.parent, target.name
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a folder; False for a name the system cannot even look up (too long),
+    which the writer then reports as it reports any name it cannot write."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def export(name: str, request: Request, report: Report = _quiet) -> Result:

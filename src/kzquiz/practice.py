@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import re
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,26 +104,14 @@ def read_record(path: Path, *, limit: int = RECORD_LIMIT, what: str = "record") 
     """The bytes of a regular file of at most `limit` bytes, or None if there is none.
 
     A FIFO or device would block or never end, so anything that is not a regular file is
-    refused (opened without blocking, checked before the first read).
+    refused (kzquiz.read opens without blocking and checks before the first read).
     """
+    from kzquiz.read import UnreadableFile, read_optional_file
+
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise RecordError(f"{path}: the {what} cannot be read ({exc.strerror or exc})") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise RecordError(f"{path}: the {what} is not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise RecordError(f"{path}: the {what} cannot be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise RecordError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB")
-    return data
+        return read_optional_file(path, limit=limit, what=what)
+    except UnreadableFile as exc:
+        raise RecordError(str(exc)) from None
 
 
 def load_missed(bank_id: str) -> list[str] | None:

@@ -9,6 +9,9 @@ that collects the result, never lost in the background one.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import threading
 from importlib import resources
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 
 import yaml_rs
 
-from kzquiz.errors import BankError, Problem
+from kzquiz.errors import BankError, KzquizError, Problem
 
 MAX_BANK_BYTES = 64 * 1024 * 1024  # a 50,000-question bank is ~25 MB
 # Aliases are rare in banks; a few are fine, a "billion laughs" is refused in milliseconds.
@@ -44,37 +47,171 @@ def find_bank(arg: Path | None) -> Path:
     return bundled_bank() or local
 
 
-def read_text(path: Path, name: str, limit: int, what: str) -> str:
-    """A UTF-8 text file of at most `limit` bytes; a BankError that says why not."""
+class UnreadableFile(KzquizError):
+    """A file that cannot be read as asked: missing, a folder, a FIFO or device, too large."""
+
+    exit_code = 1
+
+    def __init__(
+        self, path: Path, what: str, reason: str, *, too_large: bool = False, missing: bool = False
+    ) -> None:
+        self.path, self.what, self.reason = path, what, reason
+        self.too_large, self.missing = too_large, missing
+        super().__init__(f"{path}: cannot read the {what}: {reason}")
+
+
+_SPECIAL = (
+    (stat.S_ISDIR, "it is a folder, not a file"),
+    (stat.S_ISFIFO, "it is a pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "it is a device, not a regular file"),
+    (stat.S_ISBLK, "it is a device, not a regular file"),
+    (stat.S_ISSOCK, "it is a socket, not a regular file"),
+)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+_open = os.open  # one name to stand in for the OS in tests (a refused permission, say)
+
+
+def _not_regular(mode: int) -> str | None:
+    for test, reason in _SPECIAL:
+        if test(mode):
+            return reason
+    return None if stat.S_ISREG(mode) else "it is not a regular file"
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+
+
+def read_optional_file(path: Path, *, limit: int, what: str) -> bytes | None:
+    """Like read_regular_file(), but None where there is no such file (a first build, say)."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(limit + 1)
+        return read_regular_file(path, limit=limit, what=what)
+    except UnreadableFile as exc:
+        if exc.missing:
+            return None
+        raise
+
+
+def read_regular_file(path: Path, *, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; UnreadableFile saying why not.
+
+    Opened without blocking and checked with fstat before a byte is read, so a FIFO, a device
+    (/dev/zero, a terminal) or a folder is refused at once instead of hanging or reading forever.
+    """
+    try:
+        fd = _open(path, _OPEN_FLAGS)
+    except ValueError:  # an embedded NUL: no file can have that name
+        raise UnreadableFile(path, what, "its path contains a NUL character") from None
+    except (FileNotFoundError, NotADirectoryError):  # a path through a file names nothing
+        raise UnreadableFile(path, what, "no such file", missing=True) from None
     except IsADirectoryError:
-        raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: it is a folder, not a file")]
-        ) from None
-    except FileNotFoundError:
-        raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: no such file")]
-        ) from None
+        raise UnreadableFile(path, what, "it is a folder, not a file") from None
     except OSError as exc:
+        reason = None
+        with contextlib.suppress(OSError, ValueError):
+            reason = _not_regular(os.stat(path).st_mode)  # a socket cannot be opened at all
+        raise UnreadableFile(path, what, reason or str(exc.strerror or exc)) from None
+    try:
+        info = os.fstat(fd)
+        reason = _not_regular(info.st_mode)
+        if reason:
+            raise UnreadableFile(path, what, reason)
+        too_big = f"it is larger than {_size(limit)}; split it or trim it"
+        if info.st_size > limit:
+            raise UnreadableFile(path, what, too_big, too_large=True)
+        chunks, got = [], 0
+        # A regular file may still grow while it is read: never read past the cap.
+        while got <= limit:
+            chunk = os.read(fd, min(limit + 1 - got, 1 << 20) or 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > limit:
+            raise UnreadableFile(path, what, too_big, too_large=True)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise UnreadableFile(path, what, str(exc.strerror or exc)) from None
+    finally:
+        os.close(fd)
+
+
+class JSONTooDeep(ValueError):
+    """JSON that nests deeper than the parser can follow."""
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """json.loads that fails with a ValueError (never RecursionError) on any bad input.
+
+    Syntax errors stay json.JSONDecodeError, bad UTF-8 UnicodeDecodeError, and nesting too deep
+    for the parser JSONTooDeep: all ValueError, so one `except ValueError` covers them.
+    """
+    import json
+
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise JSONTooDeep("the JSON nests too deeply to be read") from None
+
+
+def _encoding_problem(raw: bytes) -> str | None:
+    """The name of a UTF-16/32 encoding the bytes look like (with or without a BOM), or None."""
+    boms = (
+        (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+        (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+        (b"\xfe\xff", "UTF-16 (big-endian)"),
+        (b"\xff\xfe", "UTF-16 (little-endian)"),
+    )
+    for bom, name in boms:
+        if raw.startswith(bom):
+            return f"{name} text"
+    head = raw[:400]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    # Text in these encodings puts NUL bytes at fixed offsets of every ASCII character.
+    nul = [b == 0 for b in head[: len(head) // 4 * 4]]
+    share = {k: sum(nul[k::4]) / (len(nul) // 4) for k in range(4)}
+    if share[1] > 0.9 and share[2] > 0.9 and share[3] > 0.9 and share[0] < 0.5:
+        return "UTF-32 (little-endian) text without a byte-order mark"
+    if share[0] > 0.9 and share[1] > 0.9 and share[2] > 0.9 and share[3] < 0.5:
+        return "UTF-32 (big-endian) text without a byte-order mark"
+    if share[1] > 0.7 and share[3] > 0.7 and share[0] < 0.3 and share[2] < 0.3:
+        return "UTF-16 (little-endian) text without a byte-order mark"
+    if share[0] > 0.7 and share[2] > 0.7 and share[1] < 0.3 and share[3] < 0.3:
+        return "UTF-16 (big-endian) text without a byte-order mark"
+    return None
+
+
+def _line_col(text: str, at: int) -> tuple[int, int]:
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+def read_text(path: Path, name: str, limit: int, what: str) -> str:
+    """A UTF-8 text file of at most `limit` bytes, without NUL; a BankError that says why not."""
+    try:
+        raw = read_regular_file(path, limit=limit, what=what)
+    except UnreadableFile as exc:
+        if exc.too_large:
+            message = f"the {what} is larger than {_size(limit)}; split it or trim it"
+            raise BankError([Problem(name, None, None, "", message)]) from None
         raise BankError(
-            [Problem(name, None, None, "", f"cannot read the {what}: {exc.strerror or exc}")]
+            [Problem(name, None, None, "", f"cannot read the {what}: {exc.reason}")]
         ) from None
-    if len(raw) > limit:
+    encoding = _encoding_problem(raw)
+    if encoding:
         raise BankError(
-            [
-                Problem(
-                    name,
-                    None,
-                    None,
-                    "",
-                    f"the {what} is larger than {limit // (1024 * 1024)} MiB; split it or trim it",
-                )
-            ]
+            [Problem(name, None, None, "", f"the {what} is {encoding}; save it as UTF-8")]
         )
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -89,6 +226,21 @@ def read_text(path: Path, name: str, limit: int, what: str) -> str:
                 )
             ]
         ) from None
+    # The YAML parser silently ends the document at a NUL (the rest would vanish without a
+    # word), and no bank or article means one; refuse every one, where it stands.
+    at = text.find("\x00")
+    if at >= 0:
+        problems: list[Problem] = []
+        while at >= 0 and len(problems) < 20:
+            line, col = _line_col(text, at)
+            problems.append(
+                Problem(
+                    name, line, col, "", f"the {what} contains a NUL character (U+0000); remove it"
+                )
+            )
+            at = text.find("\x00", at + 1)
+        raise BankError(problems)
+    return text
 
 
 def may_have_tags(text: str) -> bool:

@@ -98,6 +98,21 @@ class SourceText:
                 paragraphs.append(_SPACES.sub(" ", block))
         return cls(title=title, paragraphs=paragraphs, headings=headings)
 
+    @property
+    def title_looks_like_paragraph(self) -> bool:
+        """Whether the first block, taken as the title, is more likely a paragraph.
+
+        Titles may be long, but rarely end a sentence and never run to several sentences.
+        """
+        title = self.title.rstrip()
+        ends_sentence = title.endswith((".", "!", "?", "\u2026", "\u201d", '"'))
+        return (ends_sentence and len(title) > 40) or len(title) > 200
+
+    def in_title(self, quote: str) -> bool:
+        """Whether the quote is in the title block (where evidence does not count)."""
+        needle = normalise(quote)
+        return bool(needle) and needle in normalise(self.title)
+
     def locate(self, quote: str) -> int | None:
         """Return the 1-based number of the paragraph containing the quote, or None."""
         if quote in self._located:

@@ -10,7 +10,6 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from kzquiz.model import Bank, Cloze, Matching, Multiple, Numeric, Ordering, Question, Single
 from kzquiz.source import SourceText, normalise
@@ -36,26 +35,26 @@ def suggest(word: str, options: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def check_identity(
-    questions: Any, topics: list[str], source: SourceText | None
-) -> tuple[list[Finding], dict[str, int]]:
-    """Duplicate ids, unknown topics and evidence quotes, read from the raw question mappings.
+# (index in the document, id, topic, evidence), each as the models hold it; None where invalid.
+Identity = tuple[int, str | None, str | None, str | None]
 
-    Working on the raw data means a question with a type error elsewhere still gets these
-    checks, so one run reports everything.
+
+def check_identity(
+    questions: Iterable[Identity], topics: list[str], source: SourceText | None
+) -> tuple[list[Finding], dict[str, int]]:
+    """Duplicate ids, unknown topics and evidence quotes, on the typed values of each question.
+
+    The loader passes every question that has these fields right, even one with a type error
+    elsewhere, so one run reports everything; and the values are the ones the models hold
+    (`id: 5` is the id "5"), so nothing the renderers see escapes these checks.
     """
     errors: list[Finding] = []
     paragraph_of: dict[str, int] = {}
-    if not isinstance(questions, list):
-        return errors, paragraph_of
     first_seen: dict[str, int] = {}
     topic_set = set(topics)
-    for i, q in enumerate(questions):
-        if not isinstance(q, dict):
-            continue
+    for i, qid, topic, evidence in questions:
         at: Path = ("questions", i)
-        qid, topic, evidence = q.get("id"), q.get("topic"), q.get("evidence")
-        if isinstance(qid, str):
+        if qid is not None:
             if qid in first_seen:
                 errors.append(
                     Finding(
@@ -65,25 +64,31 @@ def check_identity(
                 )
             else:
                 first_seen[qid] = i
-        if isinstance(topic, str) and topics and topic not in topic_set:
+        if topic is not None and topics and topic not in topic_set:
             errors.append(
                 Finding(
                     at + ("topic",),
                     f"unknown topic '{topic}'{suggest(topic, topics)}; add it under `topics:` or use one of: {', '.join(topics)}",
                 )
             )
-        if source is not None and isinstance(evidence, str) and evidence.strip():
+        if source is not None and evidence is not None and evidence.strip():
             para = source.locate(evidence)
             if para is None:
-                errors.append(
-                    Finding(
-                        at + ("evidence",),
-                        "evidence quote not found in the source text; copy it verbatim from one paragraph",
-                    )
-                )
-            elif isinstance(qid, str):
+                errors.append(Finding(at + ("evidence",), _not_found(source, evidence)))
+            elif qid is not None:
                 paragraph_of[qid] = para
     return errors, paragraph_of
+
+
+def _not_found(source: SourceText, evidence: str) -> str:
+    if source.in_title(evidence):
+        hint = (
+            "; the text's first block is taken as its title: start the file with a title line"
+            if source.title_looks_like_paragraph
+            else ""
+        )
+        return f"evidence quote found in the title of the source text, not in a paragraph; quote a paragraph{hint}"
+    return "evidence quote not found in the source text; copy it verbatim from one paragraph"
 
 
 def check_answers(questions: Iterable[tuple[int, Question]]) -> list[Finding]:
@@ -189,9 +194,18 @@ def _check_answer(q: object, at: Path) -> list[Finding]:
     return out
 
 
-def check_warnings(bank: Bank) -> list[Finding]:
+def check_warnings(bank: Bank, source: SourceText | None = None) -> list[Finding]:
     """Things that are allowed but probably wrong: giveaways, untagged questions, empty topics."""
     out: list[Finding] = []
+    if source is not None and source.title_looks_like_paragraph:
+        out.append(
+            Finding(
+                ("bank", "source", "text"),
+                f"the source text's first block ({len(source.title):,} characters) reads like a "
+                "paragraph, but the first block is the title and is not numbered or quotable; "
+                "start the file with a one-line title and a blank line",
+            )
+        )
     used = Counter(q.topic for q in bank.questions)
     for topic in bank.topics:
         if not used[topic]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from kzquiz.errors import OutputError
+from kzquiz.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import jinja2
@@ -68,15 +69,39 @@ def env() -> jinja2.Environment:
     )
 
 
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
+MAX_EPOCH = 4354819199  # 2107-12-31 23:59:59 UTC, the latest date a zip entry can hold
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)  # not str.isdigit(): that takes "²" and "٣"
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as seconds, None when unset or empty; a UsageError when malformed.
+
+    A value that is set but wrong (`abc`, `-1`, `1e9`, `²`, past 2107) is refused rather than
+    ignored: ignoring it would silently give a build that is not the reproducible one asked for.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if not _DIGITS.fullmatch(value):
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC"
+            f" (like 1700000000), not {raw!r}; unset it to use the current time"
+        )
+    seconds = int(value)
+    if seconds > MAX_EPOCH:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH {value} lies after 2107-12-31, the latest date an archive can"
+            f" hold; use at most {MAX_EPOCH}"
+        )
+    return seconds
+
+
 def build_time() -> int:
     """Seconds since the epoch for 'now': SOURCE_DATE_EPOCH when set (reproducible builds)."""
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if value.isdigit():
-        return int(value)
-    return int(time.time())
-
-
-ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
+    pinned = source_date_epoch()
+    return pinned if pinned is not None else int(time.time())
 
 
 def archive_time() -> int:
@@ -85,5 +110,5 @@ def archive_time() -> int:
     Unlike build_time() it never falls back to 'now', so rebuilding an unchanged bank on
     another day gives the same bytes (the committed decks/ must not go stale by itself).
     """
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return max(int(value), ZIP_EPOCH) if value.isdigit() else ZIP_EPOCH
+    pinned = source_date_epoch()
+    return max(pinned, ZIP_EPOCH) if pinned is not None else ZIP_EPOCH

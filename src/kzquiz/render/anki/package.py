@@ -8,14 +8,11 @@ delete notes, so questions removed from the bank are kept in the state file and 
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import re
 import sqlite3
 import tempfile
-import time
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +23,7 @@ import genanki
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
 from kzquiz.model import Question
-from kzquiz.render import archive_time, build_time
+from kzquiz.render import build_time
 from kzquiz.render.anki.fields import (
     NoteSpec,
     deck_description_html,
@@ -46,9 +43,9 @@ from kzquiz.render.anki.state import (
     check_time,
     next_mod,
 )
+from kzquiz.render.archive import zip_bytes
 
 # The latest year a zip entry's date can hold.
-_ZIP_LAST_YEAR = 2107
 
 
 @dataclass
@@ -355,23 +352,8 @@ def _write_collection(
 
 
 def apkg_zip(collection: bytes) -> bytes:
-    """The .apkg archive around a collection: the one place this package writes a zip."""
+    """The .apkg archive around a collection, written by the one zip writer."""
     # Deflate level 1: on a big collection several times faster than the default level 6,
-    # for a package only somewhat larger (benchmarks/ has the figures).
-    # The date is the day of archive_time(), never "now": the package must not depend on
-    # when it was built, only on SOURCE_DATE_EPOCH where that is set.
-    year, month, day = time.gmtime(archive_time())[:3]
-    if year > _ZIP_LAST_YEAR:
-        raise OutputError(
-            f"SOURCE_DATE_EPOCH is in {year}, past {_ZIP_LAST_YEAR}, the latest year a zip"
-            " entry (the .apkg) can hold"
-        )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in (("collection.anki2", collection), ("media", b"{}")):
-            entry = zipfile.ZipInfo(name, date_time=(year, month, day, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 3  # ZipInfo defaults to the host OS; pin it
-            entry.external_attr = 0o644 << 16
-            archive.writestr(entry, data, compresslevel=1)
-    return buffer.getvalue()
+    # for a package only somewhat larger (benchmarks/ has the figures). The date is the day of
+    # archive_time(), never "now", so the package depends only on SOURCE_DATE_EPOCH.
+    return zip_bytes({"collection.anki2": collection, "media": b"{}"}, compresslevel=1)
