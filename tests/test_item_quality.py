@@ -564,3 +564,13 @@ def test_leak_notes_for_a_whole_bank_selection(make_bank: BankFactory) -> None:
     ]
     # a selection without un-members has nothing to report
     assert leak_notes(loaded, loaded.bank.questions[1:]) == []
+
+
+def test_many_excluded_pairs_on_one_sheet_are_one_note(make_bank: BankFactory) -> None:
+    s0, s1, s2 = fair_singles(3)
+    questions = [{**s0, "excludes": ["s1", "s2"]}, s1, s2]
+    loaded = load_bank(make_bank(base(questions)))
+    assert leak_notes(loaded, loaded.bank.questions) == [
+        "2 pairs that `excludes` keeps apart are on the same sheet (a sample of fewer questions"
+        " parts them): s0/s1, s0/s2"
+    ]

@@ -634,13 +634,25 @@ def leak_notes(loaded: LoadedBank, questions: Sequence[Question]) -> list[str]:
             f"{where(leak.answerer, bank_questions[leak.answerer])}{more} on the same sheet: '{leak.term}'"
         )
     chosen = set(members)
-    for i in sorted(chosen):
-        for j in sorted(analysis.excluded.get(i, ())):
-            if i < j and j in chosen:
-                notes.append(
-                    f"{where(i, bank_questions[i])} and {where(j, bank_questions[j])} are on the "
-                    "same sheet although `excludes` keeps them apart"
-                )
+    pairs = [
+        (i, j)
+        for i in sorted(chosen)
+        for j in sorted(analysis.excluded.get(i, ()))
+        if i < j and j in chosen
+    ]
+    if len(pairs) == 1:
+        ((i, j),) = pairs
+        notes.append(
+            f"{where(i, bank_questions[i])} and {where(j, bank_questions[j])} are on the "
+            "same sheet although `excludes` keeps them apart"
+        )
+    elif pairs:
+        # One line for many acknowledged pairs: each is the teacher's own, not news.
+        listed = ", ".join(f"{bank_questions[i].id}/{bank_questions[j].id}" for i, j in pairs)
+        notes.append(
+            f"{len(pairs)} pairs that `excludes` keeps apart are on the same sheet"
+            f" (a sample of fewer questions parts them): {listed}"
+        )
     return notes
 
 
