@@ -207,3 +207,79 @@ def test_a_page_cannot_reach_the_disk_or_the_network(tmp_path: Path) -> None:
     path = _write(tmp_path, "evil.pdf", pdf.html_to_pdf(html))
     text = " ".join(_pages(path))
     assert "visible" in text and "TOP SECRET" not in text
+
+
+def _word_heights(path: Path) -> list[float]:
+    """The height of every word on the PDF's first page, from pdftotext's bounding boxes."""
+    xml = _tool("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
+    return [
+        float(m.group(2)) - float(m.group(1))
+        for m in re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', xml)
+    ]
+
+
+def _cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from kzquiz.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_worksheet_pdf_option_writes_each_page_and_one_for_every_version(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    result = _cli(
+        "worksheet", str(ROOT / "questions.yaml"), "-n", "8", "--seed", "3", "--versions", "2",
+        "--pdf", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "kz-spief-2022-key.html",
+        "kz-spief-2022-key.pdf",
+        "kz-spief-2022-worksheet-A.html",
+        "kz-spief-2022-worksheet-A.pdf",
+        "kz-spief-2022-worksheet-B.html",
+        "kz-spief-2022-worksheet-B.pdf",
+        "kz-spief-2022-worksheets.pdf",
+    ]
+    combined = _pages(out / "kz-spief-2022-worksheets.pdf")
+    assert combined == _pages(out / "kz-spief-2022-worksheet-A.pdf") + _pages(
+        out / "kz-spief-2022-worksheet-B.pdf"
+    )
+    # Without --pdf the set is HTML again: the PDFs of the earlier run are stale and go.
+    result = _cli(
+        "worksheet", str(ROOT / "questions.yaml"), "-n", "8", "--seed", "3", "--versions", "2",
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in out.iterdir()) == [".html"] * 3
+
+
+def test_large_print_makes_the_type_larger(tmp_path: Path) -> None:
+    sizes = {}
+    for flag in ("", "--large-print"):
+        out = tmp_path / (flag or "normal")
+        args = ["worksheet", str(ROOT / "questions.yaml"), "-n", "6", "--seed", "1", "--pdf"]
+        result = _cli(*args, "--no-reading", "-o", str(out), *([flag] if flag else []))
+        assert result.exit_code == 0, result.output
+        heights = sorted(_word_heights(out / "kz-spief-2022-worksheet-A.pdf"))
+        sizes[flag] = heights[len(heights) // 2]  # the median word: body text
+        if flag:
+            html = (out / "kz-spief-2022-worksheet-A.html").read_text(encoding="utf-8")
+            assert "font-size: 16pt" in html
+    assert sizes["--large-print"] > 1.2 * sizes[""], sizes
+
+
+def test_pdf_without_weasyprint_is_a_usage_error_naming_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "missing", lambda: f"{pdf.INSTALL_HINT}; ImportError: weasyprint")
+    result = _cli("worksheet", str(ROOT / "questions.yaml"), "--pdf", "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "--pdf: PDF output needs WeasyPrint and its fonts: pip install 'kzquiz[pdf]'" in (
+        result.stderr
+    )
+    assert not (tmp_path / "o").exists()

@@ -34,6 +34,7 @@ FLAGS: dict[str, str] = {
     "paper": "--paper",
     "output": "-o",
     "force": "--force",
+    "pdf": "--pdf",
     "format": "FORMAT",
 }
 
@@ -169,6 +170,14 @@ SeedOpt = Annotated[
         help="Seed for sampling and shuffling; without it one is drawn and printed on stderr.",
     ),
 ]
+PdfOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pdf",
+        help="Also write each worksheet and key as PDF, and every version in one PDF"
+        " (needs kzquiz[pdf]).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -253,7 +262,7 @@ def schema() -> None:
 
 
 @app.command(short_help="Build every output format into one folder.")
-def build(bank: BankArg = None, output: OutDir = None) -> None:
+def build(bank: BankArg = None, output: OutDir = None, pdf: PdfOpt = False) -> None:
     """Build every output format into one folder (default: decks/).
 
     Everything is rendered first and then written atomically: a failed build leaves the
@@ -263,11 +272,11 @@ def build(bank: BankArg = None, output: OutDir = None) -> None:
 
         kzquiz build
 
-        kzquiz build my-bank.yaml -o out/
+        kzquiz build my-bank.yaml -o out/ --pdf
     """
     from kzquiz import pipeline
 
-    result = pipeline.build(bank, output, _err)
+    result = pipeline.build(bank, output, _err, pdf=pdf)
     for note in result.notes:
         typer.echo(note)
     typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
@@ -313,6 +322,11 @@ def worksheet(
             "--title", metavar="TEXT", help="Title on the sheet (default: the bank title)."
         ),
     ] = None,
+    pdf: PdfOpt = False,
+    large_print: Annotated[
+        bool,
+        typer.Option("--large-print", help="Larger type and more room to write."),
+    ] = False,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
 
@@ -331,7 +345,14 @@ def worksheet(
     from kzquiz import pipeline
     from kzquiz.render.worksheet import WorksheetOptions
 
-    options = WorksheetOptions(title=title, versions=versions, paper=paper, reading=reading)
+    options = WorksheetOptions(
+        title=title,
+        versions=versions,
+        paper=paper,
+        reading=reading,
+        large_print=large_print,
+        pdf=pdf,
+    )
     request = pipeline.Request(
         ("worksheet",),
         bank=bank,

@@ -138,7 +138,13 @@ FORMATS: tuple[Format, ...] = (
         render=_worksheet,
         shuffles=True,
         build_seed=1,
-        family=("{id}-worksheet-?.html", "{id}-key.html"),
+        family=(
+            "{id}-worksheet-?.html",
+            "{id}-key.html",
+            "{id}-worksheet-?.pdf",
+            "{id}-key.pdf",
+            "{id}-worksheets.pdf",
+        ),
         question_set=_worksheet_questions,
     ),
     Format(

@@ -376,10 +376,23 @@ def export(name: str, request: Request, report: Report = _quiet) -> Result:
     return run(dataclasses.replace(request, formats=(fmt.name,)), report)
 
 
-def build(bank: Path | None, out_dir: Path | None = None, report: Report = _quiet) -> Result:
-    """`kzquiz build`: every format the registry builds, of every question, into one folder."""
+def build(
+    bank: Path | None,
+    out_dir: Path | None = None,
+    report: Report = _quiet,
+    *,
+    pdf: bool = False,
+) -> Result:
+    """`kzquiz build`: every format the registry builds, of every question, into one folder.
+
+    With `pdf`, the worksheet and key are written as PDF too.
+    """
+    from kzquiz.render.worksheet import WorksheetOptions
+
     names = tuple(f.name for f in formats.build_formats())
-    return run(Request(names, bank=bank, out_dir=out_dir, whole_bank=True), report)
+    options: dict[str, object] = {"worksheet": WorksheetOptions(pdf=True)} if pdf else {}
+    request = Request(names, bank=bank, out_dir=out_dir, whole_bank=True, options=options)
+    return run(request, report)
 
 
 @dataclass

@@ -73,6 +73,8 @@ class WorksheetOptions:
     paper: str = "a4"
     reading: bool = True
     seed: int | None = None  # shown in the key so the set can be reproduced
+    large_print: bool = False  # larger type and more room to write
+    pdf: bool = False  # a PDF beside each page, and one of every version for one print job
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class _Sheet:
     questions: int
     points: int
     digits: int = 1  # of the highest question number, to size the number column
+    large_print: bool = False
     types: list[tuple[str, str, str]] = field(default_factory=list)  # (type, label, instruction)
 
 
@@ -216,6 +219,7 @@ def _render(
         questions=len(questions),
         points=sum(q.score for q in questions),
         digits=len(str(len(questions))),
+        large_print=options.large_print,
         types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
     )
     from kzquiz.render import env
@@ -248,7 +252,32 @@ def render(job: RenderJob) -> Outputs:
     options = job.options if isinstance(job.options, WorksheetOptions) else WorksheetOptions()
     seed = BUILD_SEED if job.seed is None else job.seed
     options = dataclasses.replace(options, seed=seed)
-    return Outputs(files=render_worksheets(job.loaded, job.questions, options, random.Random(seed)))
+    if options.pdf:
+        from kzquiz.render import pdf
+
+        reason = pdf.missing()
+        if reason is not None:
+            raise UsageError(f"pdf: {reason}", field="pdf")
+    files = render_worksheets(job.loaded, job.questions, options, random.Random(seed))
+    if options.pdf:
+        files.update(pdf_files(job.loaded.id, files, options.versions))
+    return Outputs(files=files)
+
+
+def pdf_files(bank_id: str, pages: dict[str, bytes], versions: int) -> dict[str, bytes]:
+    """The PDF of every page, and with several versions one PDF of all of them in order."""
+    from kzquiz.render import pdf
+
+    out = {
+        name.removesuffix(".html") + ".pdf": pdf.html_to_pdf(html) for name, html in pages.items()
+    }
+    if versions > 1:
+        sheets = [
+            pages[f"{bank_id}-worksheet-{letter}.html"]
+            for letter in string.ascii_uppercase[:versions]
+        ]
+        out[f"{bank_id}-worksheets.pdf"] = pdf.combined_pdf(sheets)
+    return out
 
 
 def layout(
