@@ -35,34 +35,11 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
+from kzquiz.source import TYPOGRAPHY
 
-# Typographic characters a student may or may not type the way the bank does
-# (kzquiz.source folds the same ones when it looks for evidence quotes).
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u2026": "...",
-    }
-)
+# Typographic characters a student may or may not type the way the bank does: the table
+# kzquiz.source folds evidence quotes with.
+_TRANSLATE = TYPOGRAPHY
 # Trailing full stops, commas and the like are how a sentence ends, not part of the answer.
 _TRAILING = re.compile(r"[\s.,;:!?]+$")
 # Digits with an optional thousands grouping ("1,000"), decimals after a point, an exponent.

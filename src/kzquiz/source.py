@@ -6,8 +6,9 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-# Typographic characters a teacher may or may not have typed the same way as the article.
-_TRANSLATE = str.maketrans(
+# Typographic characters a teacher may or may not have typed the same way as the article
+# (kzquiz.grading folds a student's typed answers with the same table).
+TYPOGRAPHY = str.maketrans(
     {
         "\u2018": "'",
         "\u2019": "'",
@@ -32,8 +33,8 @@ _TRANSLATE = str.maketrans(
         "\u2026": "...",
     }
 )
-# The characters _TRANSLATE folds, to find them without looking at every other character.
-_TYPOGRAPHIC = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")
+# The characters TYPOGRAPHY folds, to find them without looking at every other character.
+_TYPOGRAPHIC = re.compile("[" + re.escape("".join(map(chr, TYPOGRAPHY))) + "]")
 _SPACES = re.compile(r"\s+")
 # Paragraph separator that no normalised quote can contain, so a quote never spans two.
 _SEP = "\x00"
@@ -44,13 +45,13 @@ def normalise(text: str) -> str:
     # Most bank text is ASCII: nothing typographic to fold, and lower() suffices.
     if text.isascii():
         return " ".join(text.split()).lower()
-    # Same as text.translate(_TRANSLATE), but str.translate with a dict looks up every
+    # Same as text.translate(TYPOGRAPHY), but str.translate with a dict looks up every
     # character (a tenth of a 10,000-question check); the regex replaces only the few.
     return " ".join(_TYPOGRAPHIC.sub(_fold, text).split()).casefold()
 
 
 def _fold(match: re.Match[str]) -> str:
-    return str(_TRANSLATE[ord(match.group())])
+    return str(TYPOGRAPHY[ord(match.group())])
 
 
 def _is_heading(block: str) -> bool:
