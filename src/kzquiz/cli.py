@@ -20,6 +20,7 @@ from kzquiz import __version__, formats
 from kzquiz.errors import KzquizError
 
 if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
+    from kzquiz.pipeline import Result
     from kzquiz.select import Selection
 
 # The option that sets each field the library names in its errors.
@@ -280,10 +281,7 @@ def build(bank: BankArg = None, output: OutDir = None, pdf: PdfOpt = False) -> N
     for note in result.notes:
         typer.echo(note)
     typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
-    for path in result.written:
-        typer.echo(f"  {path}")
-    for path in result.removed:
-        typer.echo(f"  removed {path} (a version the new set does not have)")
+    _print_files(result)
 
 
 @app.command(short_help="Printable worksheets (one per version) and an answer key.")
@@ -366,10 +364,7 @@ def worksheet(
     for note in result.notes:
         _err(f"note: {note}")
     typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
-    for path in result.written:
-        typer.echo(f"  {path}")
-    for path in result.removed:
-        typer.echo(f"  removed {path} (a version the new set does not have)")
+    _print_files(result)
 
 
 @app.command(short_help="An Anki deck with a subdeck per topic, and its state file.")
@@ -411,10 +406,7 @@ def anki(
     result = pipeline.run(request, _err)
     for note in result.notes:
         typer.echo(note)
-    for path in result.written:
-        typer.echo(f"  {path}")
-    for path in result.removed:
-        typer.echo(f"  removed {path} (a version the new set does not have)")
+    _print_files(result)
 
 
 @app.command(short_help="An offline self-check page that checks and explains answers.")
@@ -582,6 +574,14 @@ def export(
         typer.echo(result.stdout, nl=False)
         return
     typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
+
+
+def _print_files(result: Result) -> None:
+    """The files a run wrote, and the stale ones of an earlier set it removed."""
+    for path in result.written:
+        typer.echo(f"  {path}")
+    for path in result.removed:
+        typer.echo(f"  removed {path} (a version the new set does not have)")
 
 
 def main() -> None:
