@@ -103,7 +103,7 @@ def test_normalise_folds_as_the_translate_table_did(text: str) -> None:
     old = (
         " ".join(text.split()).lower()
         if text.isascii()
-        else " ".join(text.translate(source._TRANSLATE).split()).casefold()
+        else " ".join(text.translate(source.TYPOGRAPHY).split()).casefold()
     )
     assert source.normalise(text) == old
 

@@ -20,7 +20,6 @@ from kzquiz import __version__, formats
 from kzquiz.errors import KzquizError
 
 if TYPE_CHECKING:  # imported where used: `kzquiz --version` stays as light as Typer
-    from kzquiz.pipeline import Result
     from kzquiz.select import Selection
 
 # The option that sets each field the library names in its errors.
@@ -576,7 +575,7 @@ def export(
     typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
 
 
-def _print_files(result: Result) -> None:
+def _print_files(result: Any) -> None:  # a pipeline.Result (cli imports only the call)
     """The files a run wrote, and the stale ones of an earlier set it removed."""
     for path in result.written:
         typer.echo(f"  {path}")
