@@ -951,7 +951,7 @@ def test_answer_sides(mini_bank: Path, tmp_path: Path, col: Collection) -> None:
     assert "Tigran Keosayan" in _after_answer(back) and "Also accepted: Keosayan" in back
 
     front, back = _sides(col, "china-investment")
-    assert "Give a number in billion USD." in front and "22 billion" not in front
+    assert "Give a number (unit: billion USD)." in front and "22 billion" not in front
     assert "22 billion USD" in back and "21.5 to 22.5" in back
 
     # Matching: a card per pair; its front asks that pair alone (the others are in the markup
@@ -1028,7 +1028,7 @@ def test_bank_markup_and_anki_syntax_show_as_text(
             if note.note_type()["name"] != "kzquiz Cloze":
                 assert f"Prompt {HOSTILE}" in shown
             if note["QuestionId"] == "china-investment":
-                assert "Give a number in <b>x</b> {{c1::u}}." in visible(card.question())
+                assert "Give a number (unit: <b>x</b> {{c1::u}})." in visible(card.question())
                 assert "22 <b>x</b> {{c1::u}}" in shown
             if note["QuestionId"] == "who-is-who":
                 assert "President of Iran [sound:x.mp3]" in shown

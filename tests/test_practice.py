@@ -201,7 +201,10 @@ def test_invalid_input_is_asked_again_with_a_hint(mini_bank: Path) -> None:
     assert "Type T (true) or F (false)." in out
     assert "Type the blank, or ? if you don't know." in out
     assert "Type the answer, or ? if you don't know." in out
-    assert "That is not a number. Type a number (in billion USD), like 22 or 0.5" in out
+    assert (
+        "That is not a number. Type a number (unit: billion USD) in digits, with a point or a comma for decimals."
+        in out
+    )
     assert "Row 1 is matched twice." in out
     assert "Use each letter once." in out
     assert "Match every row; missing: 3." in out
@@ -491,6 +494,14 @@ def test_hints_never_show_a_possible_answer(mini_bank_data: dict[str, Any]) -> N
                     parse_answer(item, example.group(1))
             # and the hint says the same whatever the shuffle: it gives nothing away
             assert len(hints) == 1
+
+
+def test_a_numeric_hint_shows_no_number(mini_bank_data: dict[str, Any]) -> None:
+    # Any example number could be the answer (the mini bank's is 22, the old example).
+    q = Numeric.model_validate(mini_bank_data["questions"][5])
+    text = hint(Asked(q, []))
+    assert not re.search(r"[0-9]", text.replace(q.unit or "", "")), text
+    assert "(unit: billion USD)" in text
 
 
 def _wrong_section(out: str, qid_text: str) -> str:

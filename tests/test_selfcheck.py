@@ -929,7 +929,9 @@ def test_blanks_are_not_wrong_and_the_score_links_to_each_wrong_answer(
         _open(d, page)
         # The unit is named as a unit, which reads right whatever it is.
         hint = d.find_element(*_by("#q-china-investment-answer-hint")).text
-        assert hint == "Give the number (unit: billion USD); use a point for decimals (2.5)."
+        assert hint == (
+            "Give the number (unit: billion USD) in digits, with a point or a comma for decimals."
+        )
         _answer_right(d, {"keosayan"})
         _answer_wrong(d, {"breakaway-regions", "timeline"})
         _click(d, "check")

@@ -321,8 +321,9 @@ def hint(item: Asked) -> str:
     if isinstance(q, Short):
         return "Type your answer."
     if isinstance(q, Numeric):
-        unit = f" (in {q.unit})" if q.unit else ""
-        return f"Type a number{unit}, like 22 or 0.5; use a point for decimals."
+        # No example number: any number shown could be the answer itself.
+        unit = f" (unit: {q.unit})" if q.unit else ""
+        return f"Type a number{unit} in digits, with a point or a comma for decimals."
     if isinstance(q, Matching):
         # Gaps, not letters: any example made of real letters could be the answer itself.
         gaps = " ".join(f"{i}_" for i in range(1, n + 1))

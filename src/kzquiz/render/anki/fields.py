@@ -268,7 +268,7 @@ def _answer_fields(q: Short | Numeric | Ordering, bank_id: str) -> dict[str, str
         lo, hi = q.bounds
         accepted = "" if lo == hi else f"{format_number(lo)} to {format_number(hi)}"
         return {
-            "Instruction": anki_text(f"Give a number{f' in {q.unit}' if q.unit else ''}."),
+            "Instruction": anki_text(f"Give a number{f' (unit: {q.unit})' if q.unit else ''}."),
             "Details": "",
             "Answer": numeric_html(value, accepted),
         }

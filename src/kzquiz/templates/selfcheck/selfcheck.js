@@ -368,7 +368,7 @@
     if (numeric) {
       body.appendChild(el("div", { "class": "number-row" }, [input, q.unit ? el("span", { "class": "unit" }, [q.unit]) : null]));
       body.appendChild(el("p", { "class": "hint", id: id + "-hint" }, [
-        "Give the number" + (q.unit ? " (unit: " + q.unit + ")" : "") + "; use a point for decimals (2.5)."
+        "Give the number" + (q.unit ? " (unit: " + q.unit + ")" : "") + " in digits, with a point or a comma for decimals."
       ]));
     } else {
       body.appendChild(el("div", null, [input]));
