@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import time
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,13 @@ def test_same_bytes_on_any_day(
             assert zf.testzip() is None
             assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
             core = zf.read("docProps/core.xml").decode()
+            # Every part is well-formed XML and declared in [Content_Types].xml, as any
+            # Office Open XML reader (not only openpyxl) requires.
+            parts = {n: ET.fromstring(zf.read(n)) for n in zf.namelist()}
+            declared = {
+                el.get("PartName") for el in parts["[Content_Types].xml"] if el.get("PartName")
+            }
+            assert "/xl/worksheets/sheet1.xml" in declared and "/xl/workbook.xml" in declared
         assert core.count("1980-01-01T00:00:00Z") == 2  # created and modified
         wb = openpyxl.load_workbook(io.BytesIO(data))
         assert wb.properties.creator == "kzquiz"
