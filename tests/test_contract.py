@@ -320,6 +320,38 @@ def _csv(outputs: Outputs) -> None:
     assert any(PAYLOAD in row["prompt"] for row in rows)
 
 
+def _xlsx_cells(data: bytes) -> list[str]:
+    """Every text cell of a workbook as openpyxl reads it; no cell may be a formula."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    return [c.value for c in cells if isinstance(c.value, str)]
+
+
+def _kahoot(outputs: Outputs) -> None:
+    (data,) = outputs.files.values()
+    cells = _xlsx_cells(data)
+    # Kahoot's 120 / 75 character limits cut the payload, but what is kept is plain text.
+    assert any("<script>window.__pwned = 'script'</script>" in c for c in cells)
+
+
+def _quizizz(outputs: Outputs) -> None:
+    (data,) = outputs.files.values()
+    assert any(PAYLOAD in c for c in _xlsx_cells(data))
+
+
+def _game_csv(columns: int) -> Callable[[Outputs], None]:
+    def check(outputs: Outputs) -> None:
+        (data,) = outputs.files.values()
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        assert rows and all(len(row) == columns for row in rows)
+        assert any(PAYLOAD in cell for row in rows[2:] for cell in row)
+
+    return check
+
+
 # How each format's consumer reads hostile text back. A new format needs its own entry.
 HOSTILE_READERS: dict[str, Callable[[Outputs], None]] = {
     "anki": _anki,
@@ -330,6 +362,10 @@ HOSTILE_READERS: dict[str, Callable[[Outputs], None]] = {
     "moodle": _moodle,
     "quizlet": _quizlet,
     "csv": _csv,
+    "kahoot": _kahoot,
+    "blooket": _game_csv(8),
+    "quizizz": _quizizz,
+    "gimkit": _game_csv(5),
 }
 
 

@@ -518,6 +518,8 @@ def _export_help() -> str:
         "    kzquiz export quizlet -o - > cards.txt",
         "",
         "    kzquiz export csv --difficulty 1-2 -n 20 --seed 7 -o sample.csv",
+        "",
+        "    kzquiz export --list",
     ]
     return "\n".join(lines)
 
@@ -528,13 +530,13 @@ def _export_help() -> str:
 )
 def export(
     format_name: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="FORMAT",
             help=f"One of: {', '.join(formats.export_names())} (any case).",
             show_default=False,
         ),
-    ],
+    ] = None,
     bank: BankArg = None,
     output: Annotated[
         Path | None,
@@ -552,8 +554,24 @@ def export(
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
     seed: SeedOpt = None,
+    list_formats: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="List every export format, its file and the question types it holds, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Export questions for an LMS (the help text is made from the format registry)."""
+    if list_formats:
+        typer.echo(formats.export_list(), nl=False)
+        return
+    if format_name is None:
+        raise typer.BadParameter(
+            f"none given; use one of {', '.join(formats.export_names())}, "
+            "or --list to see what each holds",
+            param_hint="FORMAT",
+        )
     from kzquiz import pipeline
 
     to_stdout = output is not None and str(output) == "-"

@@ -19,9 +19,17 @@ from kzquiz.errors import UsageError
 if TYPE_CHECKING:
     from kzquiz.render import Outputs, RenderJob
 
-ALL_TYPES: frozenset[str] = frozenset(
-    {"single", "multiple", "truefalse", "cloze", "short", "numeric", "matching", "ordering"}
+QUESTION_ORDER: tuple[str, ...] = (
+    "single",
+    "multiple",
+    "truefalse",
+    "cloze",
+    "short",
+    "numeric",
+    "matching",
+    "ordering",
 )
+ALL_TYPES: frozenset[str] = frozenset(QUESTION_ORDER)
 
 
 def _no_state(bank_id: str) -> tuple[str, ...]:
@@ -122,6 +130,32 @@ def _csv(job: RenderJob) -> Outputs:
     return csv.render(job)
 
 
+def _kahoot(job: RenderJob) -> Outputs:
+    from kzquiz.render import kahoot
+
+    return kahoot.render(job)
+
+
+def _blooket(job: RenderJob) -> Outputs:
+    from kzquiz.render import blooket
+
+    return blooket.render(job)
+
+
+def _quizizz(job: RenderJob) -> Outputs:
+    from kzquiz.render import quizizz
+
+    return quizizz.render(job)
+
+
+def _gimkit(job: RenderJob) -> Outputs:
+    from kzquiz.render import gimkit
+
+    return gimkit.render(job)
+
+
+_CHOICE = frozenset({"single", "multiple", "truefalse"})
+
 FORMATS: tuple[Format, ...] = (
     Format(
         name="anki",
@@ -202,6 +236,52 @@ FORMATS: tuple[Format, ...] = (
         text=True,
         export=True,
     ),
+    # The game platforms import choice questions from their own spreadsheets; true/false is
+    # their two-answer question. Every other type gets a note and is left out.
+    Format(
+        name="kahoot",
+        summary="Kahoot! quiz spreadsheet (Create > Import spreadsheet)",
+        files=("{id}.kahoot.xlsx",),
+        render=_kahoot,
+        native=_CHOICE,
+        noted=ALL_TYPES - _CHOICE,
+        in_build=False,
+        export=True,
+    ),
+    Format(
+        name="blooket",
+        summary="Blooket CSV import template (Create a set > Import > CSV)",
+        files=("{id}.blooket.csv",),
+        render=_blooket,
+        native=_CHOICE,
+        noted=ALL_TYPES - _CHOICE,
+        text=True,
+        in_build=False,
+        export=True,
+    ),
+    Format(
+        name="quizizz",
+        summary="Quizizz (Wayground) question spreadsheet (Import from spreadsheet)",
+        files=("{id}.quizizz.xlsx",),
+        render=_quizizz,
+        native=_CHOICE | {"short"},
+        # One fill-in-the-blank question per blank, the other blanks filled in.
+        converted=frozenset({"cloze"}),
+        noted=frozenset({"numeric", "matching", "ordering"}),
+        in_build=False,
+        export=True,
+    ),
+    Format(
+        name="gimkit",
+        summary="Gimkit spreadsheet import CSV (New kit > Import > Spreadsheet)",
+        files=("{id}.gimkit.csv",),
+        render=_gimkit,
+        native=frozenset({"single", "truefalse"}),
+        noted=ALL_TYPES - {"single", "truefalse"},
+        text=True,
+        in_build=False,
+        export=True,
+    ),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
@@ -225,6 +305,28 @@ def export_names() -> list[str]:
 def build_formats() -> list[Format]:
     """The formats `kzquiz build` makes, in registry order."""
     return [f for f in FORMATS if f.in_build]
+
+
+def export_list() -> str:
+    """`kzquiz export --list`: every export format, its file and what it holds."""
+
+    def kinds(types: frozenset[str]) -> str:
+        return ", ".join(t for t in QUESTION_ORDER if t in types) or "-"
+
+    width = max(len(f.name) for f in FORMATS if f.export)
+    lines = []
+    for f in FORMATS:
+        if not f.export:
+            continue
+        names = ", ".join(n.format(id="<bank-id>") for n in f.files)
+        pad = " " * (width + 2)
+        lines += [
+            f"{f.name:{width}}  {names}: {f.summary}",
+            f"{pad}native: {kinds(f.native)}",
+            f"{pad}converted: {kinds(f.converted)}",
+            f"{pad}noted (a note each): {kinds(f.noted)}",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def markdown_list() -> str:

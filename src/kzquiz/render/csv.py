@@ -77,7 +77,13 @@ COLUMNS = (
 _NUMBER_COLUMNS = frozenset(
     {"difficulty", "points", "number", "tolerance", "range_min", "range_max", "evidence_paragraph"}
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet (Excel, LibreOffice, Google Sheets) runs as a formula at a cell's start.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: str) -> str | None:
+    """`value` with a leading apostrophe when a spreadsheet would run it; None when it is safe."""
+    return "'" + value if value.startswith(FORMULA_START) else None
 
 
 def _json(value: Any) -> str:
@@ -126,17 +132,22 @@ def row(loaded: LoadedBank, q: Question) -> dict[str, str]:
     return cells
 
 
+def formula_note(column: str, value: str) -> str:
+    """The note for a cell that `defuse` changed."""
+    return (
+        f"{column} starts with {value[0]!r}; written with a leading apostrophe so "
+        "spreadsheets do not run it as a formula"
+    )
+
+
 def _guard(cells: dict[str, str], q: Question, notes: Notes) -> list[str]:
     out = []
     for column in COLUMNS:
         value = cells[column]
-        if column not in _NUMBER_COLUMNS and value.startswith(_FORMULA_START):
-            notes.add(
-                q,
-                f"{column} starts with {value[0]!r}; written with a leading apostrophe so "
-                "spreadsheets do not run it as a formula",
-            )
-            value = "'" + value
+        safe = None if column in _NUMBER_COLUMNS else defuse(value)
+        if safe is not None:
+            notes.add(q, formula_note(column, value))
+            value = safe
         out.append(value)
     return out
 
