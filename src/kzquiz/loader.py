@@ -699,11 +699,18 @@ class _Locator:
         return None
 
     def _slice_mark(self, lo: int, hi: int, path: _Path, prefix: _Path) -> tuple[int, int] | None:
-        """Compose only text[lo:hi] (padded to keep its line numbers) and walk `path` in it."""
+        """Compose only text[lo:hi] (`lo` starts a line) and walk `path` in it.
+
+        The slice's marks count from its own first line; the lines before it are added back
+        from the line-start table, so each warning costs what its own lines cost (counting or
+        padding the lines before it made a bank full of warnings quadratic).
+        """
         import yaml
 
-        lines_before = self.text.count("\n", 0, lo)
-        root = _compose_text("\n" * lines_before + self.text[lo:hi])
+        self._position(lo)  # builds the line-start table once
+        assert self._line_starts is not None
+        lines_before = bisect.bisect_right(self._line_starts, lo) - 1
+        root = _compose_text(self.text[lo:hi])
         if root is None:
             return None
         if prefix:  # a question's lines: a sequence of exactly that question
@@ -714,7 +721,7 @@ class _Locator:
             if not isinstance(root, yaml.MappingNode) or len(root.value) != 1:
                 return None
             _node, mark = self._walk(path, root)
-        return None if mark is None else (mark.line + 1, mark.column + 1)
+        return None if mark is None else (lines_before + mark.line + 1, mark.column + 1)
 
     def _key_mark(self, path: _Path) -> tuple[int | None, int | None]:
         """Where the last key of `path` is written (for unknown fields), else its parent."""
