@@ -1,29 +1,38 @@
-"""kzquiz benchmarks: start-up, the shipped bank, growth to 20,000 questions, the genanki floor,
-peak memory, and a profile of the 10k build.
+"""kzquiz benchmarks: the budgets of issue 21 on the synthetic bank and two adversarial ones,
+the raw floor, the shipped bank, peers from PyPI side by side, and a profile of the 10k build.
 
 Usage:
     python benchmarks/run.py                 # the full run, a table on stdout
-    python benchmarks/run.py --repeat 3      # median of 3 runs per row (default 5)
+    python benchmarks/run.py --repeat 5      # more runs per row (default 3)
     python benchmarks/run.py --json out.json # also write the numbers as JSON
     python benchmarks/run.py --quick         # 1k and 2k banks only, for a smoke run
+    python benchmarks/run.py --kinds synthetic --no-peers --no-profile   # a shorter run
 
-Every row runs the installed `kzquiz` console script in a fresh process, as a user would, so
-interpreter start-up and imports count. Times are wall-clock medians of N runs after one
-warm-up run (quick commands run more often, and the two sides of a ratio take turns); memory
-is the child's peak resident set size (max RSS). Run it on an idle machine: the numbers are
-only comparable within one run (the JSON records every run and the load average).
+Every row runs the `kzquiz` console script in a fresh process, as a user would, so
+interpreter start-up and imports count; the code it runs is this checkout's (src/ comes
+first on the child's path). Times are wall-clock medians after one warm-up run (quick
+commands run more often, and the two sides of a ratio take turns); memory is the child's
+peak resident set size (max RSS). Run it on an idle machine: the numbers are only
+comparable within one run (the JSON records every run and the load average).
 
 What the rows mean:
 - Children run without PYTHONDONTWRITEBYTECODE: an installed package runs from bytecode
   compiled at install time, so a shell that forbids writing bytecode would time the compiler.
-- `kzquiz anki` and `build` write into the same folder on every run, so the warm-up creates
-  the Anki state file and the timed runs are rebuilds that read it (the usual case: the
-  state file is committed with the deck).
-- The floor parses the same YAML with yaml-rs and writes one note per question with bare
-  genanki (stored, not compressed), without validation, escaping, templates or state file:
-  what any tool that makes this deck has to spend.
-- The budgets are those of issue 9; a ratio is comparable across machines, an absolute time
-  only on a machine like the one the budget was set on.
+- Growth: every command (check, anki, worksheet, export qti, export gift, build) on 10,000,
+  20,000 and 50,000 questions of each kind of bank (genbank.py: synthetic; notes, with an
+  export note on every question; warnings, with a warning on every question), the three
+  sizes of one command taking turns, repeat // 2 times (one timed run without warm-up when
+  that is 1, so `anki` and `build` are first builds at every size). A bigger size is stopped
+  once it has run 1.1 x its limit times the smaller one: past that its budget is over, and a
+  superlinear path would otherwise stall the run. A stopped row's time is a lower bound.
+- The floor (floor_raw.py) parses the same YAML with yaml-rs and writes the deck with
+  sqlite3 and zipfile, without validation, escaping, templates or state file: what any tool
+  that makes this deck has to spend. Once per run its deck and kzquiz's are imported with
+  the anki library, which must find the same notes and cards.
+- Peers (peers.py) install from PyPI into benchmarks/out/peers/venv; one that cannot be
+  installed or run is reported and skipped.
+- A ratio is comparable across machines, an absolute time only on a machine like the one
+  the budget was set on.
 """
 
 from __future__ import annotations
