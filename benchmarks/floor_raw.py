@@ -1,7 +1,8 @@
 """The raw floor for `kzquiz anki`: the least work that still gives an importable deck.
 
 Read the bytes, parse them with yaml-rs, write an Anki collection with sqlite3 and zipfile
-(deflate level 1): one note per question, one card per note and one per cloze blank. No
+(deflate level 1): one note per question, one card per note, but one per cloze blank and one
+per matching pair (kzquiz shows matching as a cloze note, a card per pair). No
 genanki, no validation, no escaping, no templates beyond `{{Front}}` and `{{cloze:Text}}`.
 
 Usage:
@@ -128,6 +129,11 @@ def write(bank: str, out: str) -> tuple[int, int]:
         if q["type"] == "cloze":
             text, blanks = _cloze(q["text"])
             mid, fields, ords = CLOZE_ID, f"{text}\x1f{back}", range(blanks)
+        elif q["type"] == "matching":
+            pairs = [
+                f"{p['left']}: {{{{c{k}::{p['right']}}}}}" for k, p in enumerate(q["pairs"], 1)
+            ]
+            mid, fields, ords = CLOZE_ID, f"{'<br>'.join(pairs)}\x1f{back}", range(len(pairs))
         else:
             answer = q.get("choices") or q.get("answers") or q.get("answer")
             answer = answer or q.get("pairs") or q.get("items")

@@ -1,29 +1,38 @@
-"""kzquiz benchmarks: start-up, the shipped bank, growth to 20,000 questions, the genanki floor,
-peak memory, and a profile of the 10k build.
+"""kzquiz benchmarks: the budgets of issue 21 on the synthetic bank and two adversarial ones,
+the raw floor, the shipped bank, peers from PyPI side by side, and a profile of the 10k build.
 
 Usage:
     python benchmarks/run.py                 # the full run, a table on stdout
-    python benchmarks/run.py --repeat 3      # median of 3 runs per row (default 5)
+    python benchmarks/run.py --repeat 5      # more runs per row (default 3)
     python benchmarks/run.py --json out.json # also write the numbers as JSON
     python benchmarks/run.py --quick         # 1k and 2k banks only, for a smoke run
+    python benchmarks/run.py --kinds synthetic --no-peers --no-profile   # a shorter run
 
-Every row runs the installed `kzquiz` console script in a fresh process, as a user would, so
-interpreter start-up and imports count. Times are wall-clock medians of N runs after one
-warm-up run (quick commands run more often, and the two sides of a ratio take turns); memory
-is the child's peak resident set size (max RSS). Run it on an idle machine: the numbers are
-only comparable within one run (the JSON records every run and the load average).
+Every row runs the `kzquiz` console script in a fresh process, as a user would, so
+interpreter start-up and imports count; the code it runs is this checkout's (src/ comes
+first on the child's path). Times are wall-clock medians after one warm-up run (quick
+commands run more often, and the two sides of a ratio take turns); memory is the child's
+peak resident set size (max RSS). Run it on an idle machine: the numbers are only
+comparable within one run (the JSON records every run and the load average).
 
 What the rows mean:
 - Children run without PYTHONDONTWRITEBYTECODE: an installed package runs from bytecode
   compiled at install time, so a shell that forbids writing bytecode would time the compiler.
-- `kzquiz anki` and `build` write into the same folder on every run, so the warm-up creates
-  the Anki state file and the timed runs are rebuilds that read it (the usual case: the
-  state file is committed with the deck).
-- The floor parses the same YAML with yaml-rs and writes one note per question with bare
-  genanki (stored, not compressed), without validation, escaping, templates or state file:
-  what any tool that makes this deck has to spend.
-- The budgets are those of issue 9; a ratio is comparable across machines, an absolute time
-  only on a machine like the one the budget was set on.
+- Growth: every command (check, anki, worksheet, export qti, export gift, build) on 10,000,
+  20,000 and 50,000 questions of each kind of bank (genbank.py: synthetic; notes, with an
+  export note on every question; warnings, with a warning on every question), the three
+  sizes of one command taking turns, repeat // 2 times (one timed run without warm-up when
+  that is 1, so `anki` and `build` are first builds at every size). A bigger size is stopped
+  once it has run 1.1 x its limit times the smaller one: past that its budget is over, and a
+  superlinear path would otherwise stall the run. A stopped row's time is a lower bound.
+- The floor (floor_raw.py) parses the same YAML with yaml-rs and writes the deck with
+  sqlite3 and zipfile, without validation, escaping, templates or state file: what any tool
+  that makes this deck has to spend. Once per run its deck and kzquiz's are imported with
+  the anki library, which must find the same notes and cards.
+- Peers (peers.py) install from PyPI into benchmarks/out/peers/venv; one that cannot be
+  installed or run is reported and skipped.
+- A ratio is comparable across machines, an absolute time only on a machine like the one
+  the budget was set on.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +58,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+SRC = ROOT / "src"
+sys.path[:0] = [str(SRC), str(HERE)]  # this checkout's kzquiz, and genbank's KINDS
+
+from genbank import KINDS  # noqa: E402
 
 
 @dataclass
@@ -59,6 +73,7 @@ class Row:
     runs: list[float] = field(default_factory=list)
     max_rss_mb: float = 0.0
     note: str = ""
+    killed: bool = False  # stopped at its time limit: `seconds` is a lower bound
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -66,6 +81,9 @@ def _env(tmp: Path) -> dict[str, str]:
     # Installed packages run from compiled bytecode; a user's shell does not forbid it.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("SOURCE_DATE_EPOCH", None)
+    # The code measured is this checkout's, whichever checkout the `kzquiz` script was
+    # installed from.
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
     # Scratch files go into the benchmark's folder (genanki's write_to_file leaves its
     # SQLite file behind in the temp folder; this way it is deleted with the rest).
     env["TMPDIR"] = str(tmp)
@@ -78,29 +96,34 @@ def _kzquiz() -> list[str]:
     return [found] if found else [sys.executable, "-m", "kzquiz"]
 
 
-def write_banks(folder: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
-    """The synthetic banks, generated by a child process so that this one stays small.
+def write_banks(folder: Path, sizes: tuple[int, ...], kinds: tuple[str, ...]) -> dict[str, Path]:
+    """The generated banks, keyed "<kind>-<n>", written by a child process.
 
     On Linux a child's max RSS starts at its parent's (the high-water mark survives fork and
-    exec), so a parent grown by generating 20,000 questions would inflate the memory of
+    exec), so a parent grown by generating 50,000 questions would inflate the memory of
     every small command measured after it.
     """
     code = (
         "import sys; from pathlib import Path; from genbank import write_bank;"
-        "[print(write_bank(Path(sys.argv[1]), int(n))) for n in sys.argv[2:]]"
+        "[print(write_bank(Path(sys.argv[1]), int(a.split(':')[1]), kind=a.split(':')[0]))"
+        " for a in sys.argv[2:]]"
     )
+    keys = [f"{k}-{n}" for k in kinds for n in sizes]
     done = subprocess.run(
-        [sys.executable, "-c", code, str(folder), *map(str, sizes)],
+        [sys.executable, "-c", code, str(folder), *(f"{k}:{n}" for k in kinds for n in sizes)],
         cwd=HERE,
         capture_output=True,
         text=True,
         check=True,
     )
-    return dict(zip(sizes, map(Path, done.stdout.splitlines()), strict=True))
+    return dict(zip(keys, map(Path, done.stdout.splitlines()), strict=True))
 
 
-def _run_once(name: str, argv: list[str], cwd: Path, scratch: Path) -> tuple[float, int]:
-    """One run: wall seconds and the child's max RSS in KiB."""
+def _run_once(
+    name: str, argv: list[str], cwd: Path, scratch: Path, timeout: float | None = None
+) -> tuple[float, int, bool]:
+    """One run: wall seconds, the child's max RSS in KiB, and whether it was killed at
+    `timeout` seconds."""
     # stderr goes to a file, not a pipe: a pipe nobody reads while the child runs would
     # stall a child that writes more than the pipe holds (many warnings, say).
     with open(scratch / "stderr", "w+b") as err:
@@ -108,17 +131,33 @@ def _run_once(name: str, argv: list[str], cwd: Path, scratch: Path) -> tuple[flo
         proc = subprocess.Popen(
             argv, cwd=cwd, env=_env(scratch), stdout=subprocess.DEVNULL, stderr=err
         )
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
+        killed = timer is not None and not timer.is_alive() and status != 0
+        if timer:
+            timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if proc.returncode != 0 and not killed:
             err.seek(0)
             raise SystemExit(f"{name}: exit {proc.returncode}\n{err.read().decode()}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, killed
+
+
+# A job: (name, argv, cwd), optionally with a limit (index of an earlier job, factor): the
+# job is stopped once it has run `factor` times that job's median so far (plus a tenth),
+# because past that its budget is over whatever it would have taken.
+Job = tuple[str, list[str], Path]
 
 
 def measure_together(
-    jobs: list[tuple[str, list[str], Path]], repeat: int, min_seconds: float = 3.0
+    jobs: list[Job],
+    repeat: int,
+    min_seconds: float = 3.0,
+    warmup: bool = True,
+    limits: dict[int, tuple[int, float]] | None = None,
 ) -> list[Row]:
     """Run the commands in turn, round after round, after one warm-up round; per command
     the median wall time and the peak RSS.
@@ -127,23 +166,48 @@ def measure_together(
     Quick commands get more rounds (up to 4 x repeat, until a command has run about
     min_seconds in all): the median of five 0.1 s runs moves with every hiccup.
     """
+    limits = limits or {}
     scratch = Path(tempfile.mkdtemp(prefix="kzquiz-bench-run-"))
+    times: list[list[float]] = [[] for _ in jobs]
+    peaks = [0] * len(jobs)
+    killed = [False] * len(jobs)
+
+    warm: list[list[float]] = [[] for _ in jobs]
+
+    def one_round(record: bool) -> None:
+        for i, (name, argv, cwd) in enumerate(jobs):
+            if killed[i]:
+                continue
+            timeout = None
+            if i in limits:
+                base, factor = limits[i]
+                seen = times[base] or warm[base]
+                timeout = 1.1 * factor * statistics.median(seen) if seen else None
+            elapsed, rss, was_killed = _run_once(name, argv, cwd, scratch, timeout)
+            killed[i] = was_killed
+            peaks[i] = max(peaks[i], rss)
+            (times if record or was_killed else warm)[i].append(elapsed)
+
     try:
-        warm = [_run_once(name, argv, cwd, scratch)[0] for name, argv, cwd in jobs]
-        rounds = min(4 * repeat, max(repeat, math.ceil(min_seconds / max(min(warm), 1e-3))))
-        times: list[list[float]] = [[] for _ in jobs]
-        peaks = [0] * len(jobs)
+        rounds = repeat
+        if warmup:
+            one_round(False)
+            quickest = min((w[0] for w in warm if w), default=1.0)
+            rounds = min(4 * repeat, max(repeat, math.ceil(min_seconds / max(quickest, 1e-3))))
         for _ in range(rounds):
-            for i, (name, argv, cwd) in enumerate(jobs):
-                elapsed, rss = _run_once(name, argv, cwd, scratch)
-                times[i].append(elapsed)
-                peaks[i] = max(peaks[i], rss)
+            if all(killed):
+                break
+            one_round(True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return [
-        Row(name, statistics.median(t), [round(x, 4) for x in t], round(peak / 1024, 1))
-        for (name, _, _), t, peak in zip(jobs, times, peaks, strict=True)
-    ]
+    rows = []
+    for (name, _, _), t, peak, was_killed in zip(jobs, times, peaks, killed, strict=True):
+        note = f"stopped at {max(t):.1f} s, past its budget" if was_killed else ""
+        seconds = max(t) if was_killed else statistics.median(t)
+        rows.append(
+            Row(name, seconds, [round(x, 4) for x in t], round(peak / 1024, 1), note, was_killed)
+        )
+    return rows
 
 
 def measure(name: str, argv: list[str], repeat: int, cwd: Path) -> Row:
@@ -220,28 +284,147 @@ def short_paths(text: str) -> str:
     return text
 
 
+GROWTH_COMMANDS = ("check", "anki", "worksheet", "export qti", "export gift", "build")
+
+
+def _argv(kz: list[str], command: str, bank: Path, out: Path) -> list[str]:
+    """The command line of one growth command on one bank, writing under `out`."""
+    if command == "check":
+        return [*kz, "check", str(bank)]
+    if command.startswith("export "):
+        name = command.split()[1]
+        return [*kz, "export", name, str(bank), "-o", str(out / f"{bank.stem}.{name}")]
+    extra = ["--seed", "1"] if command == "worksheet" else []
+    return [*kz, command, str(bank), "-o", str(out / f"{command}-{bank.stem}"), *extra]
+
+
+def measure_growth(
+    kz: list[str],
+    banks: dict[str, Path],
+    kinds: tuple[str, ...],
+    sizes: tuple[int, ...],
+    limits: tuple[float, ...],
+    out: Path,
+    tmp: Path,
+    repeat: int,
+) -> dict[str, dict[str, dict[int, Row]]]:
+    """Every command on every kind of bank at every size, the sizes of one command taking
+    turns; a bigger size is stopped once it is past its budget against the smallest."""
+    growth: dict[str, dict[str, dict[int, Row]]] = {}
+    for kind in kinds:
+        growth[kind] = {}
+        for command in GROWTH_COMMANDS:
+            jobs: list[Job] = [
+                (f"kzquiz {command} ({kind} {n:,})",
+                 _argv(kz, command, banks[f"{kind}-{n}"], out), tmp)
+                for n in sizes
+            ]  # fmt: skip
+            stop = {i: (0, limit) for i, limit in enumerate(limits, start=1)}
+            # A single timed run is a first run everywhere (no warm-up): the ratio compares
+            # like with like, and a 50,000-question warm-up would double the run.
+            rows = measure_together(jobs, repeat, warmup=repeat > 1, limits=stop)
+            growth[kind][command] = dict(zip(sizes, rows, strict=True))
+            for row in rows:
+                print(f"  {row.name}: {row.seconds:.3f} s{' (stopped)' if row.killed else ''}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+    return growth
+
+
+def floor_check(bank: Path, kz_deck_dir: Path, out: Path) -> dict[str, Any]:
+    """Import the raw floor's deck and kzquiz's with the anki library: the same notes and cards?"""
+    decks = sorted(kz_deck_dir.glob("*.apkg"))
+    argv = [sys.executable, str(HERE / "floor_raw.py"), str(bank), str(out), "--check"]
+    done = subprocess.run(
+        [*argv, *map(str, decks[:1])], capture_output=True, text=True, env=_env(out.parent)
+    )
+    return {"ok": done.returncode == 0 and bool(decks), "output": done.stdout.strip()}
+
+
+def measure_peers(
+    kz: list[str], bank: Path, out: Path, tmp: Path, repeat: int
+) -> list[dict[str, Any]]:
+    """text2qti and anki-yaml-tool, each against the kzquiz command that makes the same thing."""
+    import peers
+
+    results: list[dict[str, Any]] = []
+    folder = out / "peers"
+    folder.mkdir(parents=True, exist_ok=True)
+    for package in ("text2qti", "anki-yaml-tool"):
+        script, why = peers.ensure(package)
+        if script is None:
+            results.append({"peer": package, "skipped": why})
+            print(f"peer {package} skipped: {why}", file=sys.stderr)
+            continue
+        src = folder / ("quiz.txt" if package == "text2qti" else "deck.yaml")
+        done = subprocess.run(
+            [sys.executable, str(HERE / "peers.py"), package, str(bank), str(src)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        count = int(done.stdout)
+        if package == "text2qti":
+            types = [a for t in peers.TEXT2QTI_TYPES for a in ("--type", t)]
+            ours = [*kz, "export", "qti", str(bank), *types, "-o", str(folder / "kz-qti.zip")]
+            theirs = [str(script), str(src)]
+            what = f"QTI of {count:,} questions (single/multiple/truefalse/short/numeric)"
+        else:
+            ours = [*kz, "anki", str(bank), "-o", str(folder / "kz-anki")]
+            theirs = [str(script), "build", "--file", str(src), "--output",
+                      str(folder / "peer.apkg")]  # fmt: skip
+            what = f"Anki deck of {count:,} questions"
+        try:
+            kz_row, peer_row = measure_together(
+                [(f"kzquiz ({what})", ours, folder), (f"{package} ({what})", theirs, folder)],
+                repeat,
+                warmup=repeat > 1,
+                limits={1: (0, 100.0)},
+            )
+        except SystemExit as exc:
+            results.append({"peer": package, "skipped": f"it failed to run: {exc}"})
+            print(f"peer {package} skipped: it failed to run", file=sys.stderr)
+            continue
+        results.append(
+            {"peer": package, "what": what, "kzquiz": asdict(kz_row), "peer_row": asdict(peer_row),
+             "ratio": kz_row.seconds / peer_row.seconds, "peer_stopped": peer_row.killed}
+        )  # fmt: skip
+    return results
+
+
 def main() -> None:
-    """Run every benchmark and print the table."""
+    """Run every benchmark and print the tables."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--quick", action="store_true", help="small banks only")
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help="bank kinds to grow, comma-separated"
+    )
+    parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
-    sizes = (1000, 2000) if args.quick else (1000, 10_000, 20_000)
-    big = sizes[1]
+    from kzquiz import formats
+
+    exports = set(formats.export_names())
+    missing = {c.split()[1] for c in GROWTH_COMMANDS if c.startswith("export ")} - exports
+    if missing:
+        raise SystemExit(f"the format registry has no export {', '.join(sorted(missing))}")
+    kinds = tuple(k for k in args.kinds.split(",") if k)
+    if "synthetic" not in kinds or set(kinds) - set(KINDS):
+        raise SystemExit(f"--kinds: synthetic and any of {', '.join(KINDS)}")
+    sizes = (1000, 2000) if args.quick else (10_000, 20_000, 50_000)
+    growth_limits = (2.2,) if args.quick else (2.2, 5.5)
+    base = sizes[0]
     kz = _kzquiz()
     py = sys.executable
+    r = args.repeat
     rows: list[Row] = []
     load_before = os.getloadavg()
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kzquiz-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        banks = write_banks(tmp / "banks", sizes)
+        banks = write_banks(tmp / "banks", sizes, kinds)
         out = tmp / "out"
-        r = args.repeat
-
         typer_row, version_row = measure_together(
             [
                 ("python -c 'import typer'", [py, "-c", "import typer"], tmp),
@@ -249,11 +432,8 @@ def main() -> None:
             ],
             r,
         )
-        rows += [typer_row, version_row]
-        rows.append(
-            measure(
-                "kzquiz check (shipped bank)", [*kz, "check", str(ROOT / "questions.yaml")], r, ROOT
-            )
+        shipped_check = measure(
+            "kzquiz check (shipped bank)", [*kz, "check", str(ROOT / "questions.yaml")], r, ROOT
         )
         shipped_build = measure(
             "kzquiz build (shipped bank, every format)",
@@ -261,94 +441,103 @@ def main() -> None:
             r,
             ROOT,
         )
-        rows.append(shipped_build)
-        growth: dict[str, dict[int, Row]] = {"check": {}, "anki": {}, "worksheet": {}}
-        floor: Row | None = None
-        for n in sizes:
-            bank = str(banks[n])
-            growth["check"][n] = measure(f"kzquiz check ({n:,})", [*kz, "check", bank], r, tmp)
-            anki_jobs = [
-                (f"kzquiz anki ({n:,})", [*kz, "anki", bank, "-o", str(out / f"anki-{n}")], tmp)
-            ]
-            if n == big:  # the floor takes turns with the deck it is compared with
-                floor_argv = [py, str(HERE / "floor_anki.py"), bank, str(out / "floor.apkg")]
-                anki_jobs.append((f"floor: yaml-rs + bare genanki ({n:,})", floor_argv, tmp))
-            growth["anki"][n], *floors = measure_together(anki_jobs, r)
-            floor = floors[0] if floors else floor
-            growth["worksheet"][n] = measure(
-                f"kzquiz worksheet ({n:,})",
-                [*kz, "worksheet", bank, "-o", str(out / f"ws-{n}"), "--seed", "1"],
-                r,
-                tmp,
-            )
-            rows += [growth[c][n] for c in growth]
-        assert floor is not None
-        rows.append(floor)
-        build_big = measure(
-            f"kzquiz build ({big:,}, every format)",
-            [*kz, "build", str(banks[big]), "-o", str(out / "build-big")],
-            max(1, r // 2),
-            tmp,
+        rows += [typer_row, version_row, shipped_check, shipped_build]
+        synthetic = banks[f"synthetic-{base}"]
+        kz_anki, floor = measure_together(
+            [
+                (f"kzquiz anki (synthetic {base:,})",
+                 [*kz, "anki", str(synthetic), "-o", str(out / "anki-floor")], tmp),
+                (f"floor: yaml-rs + sqlite3 + zipfile ({base:,})",
+                 [py, str(HERE / "floor_raw.py"), str(synthetic), str(out / "floor.apkg")], tmp),
+            ],
+            r,
+        )  # fmt: skip
+        rows += [kz_anki, floor]
+        check = floor_check(synthetic, out / "anki-floor", out / "floor-check.apkg")
+        print(f"floor --check: {check['output']}", file=sys.stderr, flush=True)
+        growth = measure_growth(
+            kz, banks, kinds, sizes, growth_limits, out / "growth", tmp, max(1, r // 2)
         )
-        rows.append(build_big)
-        steps = build_steps(banks[big], out / "steps")
-        profile = "" if args.no_profile else profile_build(banks[big], out / "profile")
+        for kind in kinds:
+            for command in GROWTH_COMMANDS:
+                rows += growth[kind][command].values()
+        peer_results = [] if args.no_peers else measure_peers(kz, synthetic, out, tmp, 1)
+        steps = build_steps(synthetic, out / "steps")
+        profile = "" if args.no_profile else profile_build(synthetic, out / "profile")
+    elapsed_total = time.perf_counter() - started
 
-    ratios = {
-        "version / import typer": version_row.seconds / typer_row.seconds,
-        f"anki {big:,} / floor": growth["anki"][big].seconds / floor.seconds,
-        **{
-            f"{c} {sizes[2]:,} / {big:,}": growth[c][sizes[2]].seconds / growth[c][big].seconds
-            for c in growth
-            if len(sizes) > 2
-        },
-    }
-    # Issue 9's budgets, for the full run (the quick run's banks are too small to judge).
     budgets: list[dict[str, Any]] = []
-    if len(sizes) > 2:
-        limits: list[tuple[str, float, float, str]] = [
-            ("kzquiz --version / import typer", ratios["version / import typer"], 1.3, "x"),
-            ("kzquiz build, shipped bank", shipped_build.seconds, 0.8, "s"),
-            (f"kzquiz check, {big:,}", growth["check"][big].seconds, 0.8, "s"),
-            (f"kzquiz anki, {big:,}", growth["anki"][big].seconds, 1.2, "s"),
-            (f"kzquiz anki {big:,} / floor", ratios[f"anki {big:,} / floor"], 1.5, "x"),
-            *(
-                (f"{c} {sizes[2]:,} / {big:,}", ratios[f"{c} {sizes[2]:,} / {big:,}"], 2.2, "x")
-                for c in growth
-            ),
-            (f"peak RSS, build of {big:,}", build_big.max_rss_mb, 300.0, "MB"),
-        ]
-        budgets = [
-            {"budget": name, "measured": round(value, 3), "limit": limit, "unit": unit}
-            for name, value, limit, unit in limits
-        ]
+
+    def budget(name: str, value: float, limit: float, unit: str, stopped: bool = False) -> None:
+        budgets.append(
+            {"budget": name, "measured": round(value, 3), "limit": limit, "unit": unit,
+             "ok": value <= limit and not stopped, "stopped": stopped}
+        )  # fmt: skip
+
+    build_base = growth["synthetic"]["build"][base]
+    budget(f"kzquiz anki {base:,} / raw floor", kz_anki.seconds / floor.seconds, 2.2, "x")
+    budget(f"kzquiz build {base:,} (synthetic)", build_base.seconds, 4.0, "s", build_base.killed)
+    budget("kzquiz check, shipped bank", shipped_check.seconds, 0.4, "s")
+    budget("kzquiz build, shipped bank", shipped_build.seconds, 0.8, "s")
+    for kind in kinds:
+        for command in GROWTH_COMMANDS:
+            by_size = growth[kind][command]
+            for n, limit in zip(sizes[1:], growth_limits, strict=True):
+                row = by_size[n]
+                budget(
+                    f"{command} {n:,} / {base:,} ({kind})",
+                    row.seconds / by_size[base].seconds,
+                    limit,
+                    "x",
+                    row.killed,
+                )
+    if not check["ok"]:
+        budgets.append(
+            {"budget": "floor deck imports as kzquiz's (anki library)", "measured": 0,
+             "limit": 1, "unit": "", "ok": False, "stopped": False}
+        )  # fmt: skip
+
     width = max(len(row.name) for row in rows)
     print(f"{'command':<{width}}  {'median s':>9}  {'min s':>7}  {'max RSS MB':>10}")
     for row in rows:
+        stopped = "  (stopped: past its budget)" if row.killed else ""
         print(
             f"{row.name:<{width}}  {row.seconds:>9.3f}  {min(row.runs):>7.3f}"
-            f"  {row.max_rss_mb:>10.1f}"
+            f"  {row.max_rss_mb:>10.1f}{stopped}"
         )
-    print()
-    for name, value in ratios.items():
-        print(f"{name:<{width}}  {value:>9.2f}x")
-    if budgets:
-        print(f"\n{'budget (issue 9)':<{width}}  {'measured':>9}  {'limit':>10}")
-        for b in budgets:
-            verdict = "ok" if b["measured"] <= b["limit"] else "OVER"
+    print(f"\nraw floor, imported with the anki library: {check['output'] or 'no output'}")
+    print(f"\n{'budget (issue 21)':<{width}}  {'measured':>10}  {'limit':>8}")
+    for b in budgets:
+        verdict = "ok" if b["ok"] else "OVER"
+        more = ">" if b["stopped"] else " "
+        print(
+            f"{b['budget']:<{width}}  {more}{b['measured']:>8.2f}{b['unit']:<1}"
+            f"  {b['limit']:>6.1f}{b['unit']:<1}  {verdict}"
+        )
+    if peer_results or not args.no_peers:
+        print(f"\n{'peers (kzquiz / peer, same machine, taking turns)':<{width}}")
+        for p in peer_results:
+            if "skipped" in p:
+                print(f"{p['peer']}: skipped ({p['skipped']})")
+                continue
+            more = "<" if p["peer_stopped"] else ""
             print(
-                f"{b['budget']:<{width}}  {b['measured']:>8.2f}{b['unit']:<2}"
-                f"{b['limit']:>7.1f}{b['unit']:<2}  {verdict}"
+                f"{p['peer']}: {p['what']}: kzquiz {p['kzquiz']['seconds']:.3f} s, "
+                f"{p['peer']} {p['peer_row']['seconds']:.3f} s, ratio {more}{p['ratio']:.2f}x"
             )
     print(
-        f"\n{f'build of {big:,}, step by step (in-process)':<{width}}  {'s':>9}  {'peak RSS MB':>11}"
+        f"\n{'version / import typer':<{width}}  {version_row.seconds / typer_row.seconds:>9.2f}x"
+    )
+    print(
+        f"\n{f'build of {base:,}, step by step (in-process)':<{width}}  {'s':>9}  {'peak RSS MB':>11}"
     )
     for step in steps:
         print(f"{step['step']:<{width}}  {step['seconds']:>9.3f}  {step['peak_rss_mb']:>11.1f}")
     if profile:
         print(
-            f"\nprofile of an in-process build of the {big:,}-question bank (by own time):\n{profile}"
+            f"\nprofile of an in-process build of the {base:,}-question bank (by own time):\n{profile}"
         )
+    print(f"\nthe whole run took {elapsed_total:.0f} s")
     if args.json:
         machine = {
             "python": sys.version,
@@ -357,6 +546,10 @@ def main() -> None:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "repeat": args.repeat,
+            "growth_repeat": max(1, r // 2),
+            "kinds": list(kinds),
+            "sizes": list(sizes),
+            "seconds": round(elapsed_total, 1),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         args.json.write_text(
@@ -364,8 +557,10 @@ def main() -> None:
                 {
                     "machine": machine,
                     "rows": [asdict(row) for row in rows],
-                    "ratios": {k: round(v, 3) for k, v in ratios.items()},
                     "budgets": budgets,
+                    "floor_check": check,
+                    "peers": peer_results,
+                    "version_over_import_typer": round(version_row.seconds / typer_row.seconds, 3),
                     "build_steps": steps,
                     "profile": profile.splitlines(),
                 },
