@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kzquiz.bank import LoadedBank
-from kzquiz.model import Cloze, Numeric, Ordering, Question
+from kzquiz.model import Cloze, Multiple, Numeric, Ordering, Question
 
 
 class Notes:
@@ -99,6 +99,28 @@ def format_weight(value: float) -> str:
     """A percentage with at most five decimals and no trailing zeros: 33.33333, -50, 12.5."""
     text = f"{value:.5f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+# The grades Moodle's import accepts (question_bank::fraction_options): 100/n for these n.
+_LISTED_SPLITS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})
+
+
+def multiple_weights(q: Multiple, notes: Notes) -> tuple[str, str]:
+    """Moodle's weights of a right and a wrong option: 100/k % and -100/w % (ticking all is 0).
+
+    GIFT and Moodle XML both import into Moodle, which accepts only its listed grades, so a
+    split it does not list is noted.
+    """
+    right = sum(c.correct for c in q.choices)
+    wrong = len(q.choices) - right
+    for count, kind in ((right, "correct"), (wrong, "wrong")):
+        if count and count not in _LISTED_SPLITS:
+            notes.add(
+                q,
+                f"{count} {kind} options weigh {format_weight(100 / count)}% each, a grade "
+                "Moodle does not list; import with 'Match grades: nearest' or edit the weights",
+            )
+    return format_weight(100 / right), format_weight(-100 / wrong) if wrong else "0"
 
 
 def bank_order(loaded: LoadedBank, questions: Sequence[Question]) -> list[Question]:

@@ -50,7 +50,7 @@ from kzquiz.render.export_common import (
     bank_order,
     cloze_with_one_blank,
     feedback_text,
-    format_weight,
+    multiple_weights,
     numeric_prompt,
     ordering_pairs,
 )
@@ -68,8 +68,6 @@ _ESCAPES = (
 _SPECIAL = re.compile("[\\\\~=#{}:\r\n\u2028\u2029]")
 # Moodle reads a leading [moodle], [html], [plain] or [markdown] as the text's format.
 _FORMAT_TAG = re.compile(r"\[(?:moodle|html|plain|markdown)\]")
-# The grades Moodle's import accepts (question_bank::fraction_options): 100/n for these n.
-_LISTED_SPLITS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})
 
 
 def escape(text: str) -> str:
@@ -147,19 +145,6 @@ def _question(
     return "\n".join(lines)
 
 
-def _multiple_weights(q: Multiple, notes: Notes) -> tuple[str, str]:
-    right = sum(c.correct for c in q.choices)
-    wrong = len(q.choices) - right
-    for count, kind in ((right, "correct"), (wrong, "wrong")):
-        if count and count not in _LISTED_SPLITS:
-            notes.add(
-                q,
-                f"{count} {kind} options weigh {format_weight(100 / count)}% each, a grade "
-                "Moodle does not list; import with 'Match grades: nearest' or edit the weights",
-            )
-    return format_weight(100 / right), format_weight(-100 / wrong) if wrong else "0"
-
-
 def _blocks(loaded: LoadedBank, q: Question, notes: Notes) -> list[str]:
     """The GIFT question(s) for one bank question."""
     head = f"{escape(q.stem)} "
@@ -170,7 +155,7 @@ def _blocks(loaded: LoadedBank, q: Question, notes: Notes) -> list[str]:
         ]
         return [_question(loaded, q, head, answers)]
     if isinstance(q, Multiple):
-        plus, minus = _multiple_weights(q, notes)
+        plus, minus = multiple_weights(q, notes)
         answers = [_answer("~", c.text, plus if c.correct else minus) for c in q.choices]
         return [_question(loaded, q, head, answers)]
     if isinstance(q, TrueFalse):

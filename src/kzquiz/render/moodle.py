@@ -48,7 +48,12 @@ from kzquiz.model import (
     format_number,
 )
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes, bank_order, feedback_text, format_weight
+from kzquiz.render.export_common import (
+    Notes,
+    bank_order,
+    feedback_text,
+    multiple_weights,
+)
 
 FORMAT = "Moodle XML"
 SUFFIX = ".moodle.xml"
@@ -56,8 +61,6 @@ SUFFIX = ".moodle.xml"
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NEWLINE = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 _PARAGRAPHS = re.compile(r"(?:\r\n|\r|\n|\u2028|\u2029)[ \t]*(?:\r\n|\r|\n|\u2028|\u2029)")
-# The grades Moodle's import accepts (question_bank::fraction_options): 100/n for these n.
-_LISTED_SPLITS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})
 _PENALTY = "0.3333333"
 
 
@@ -220,19 +223,6 @@ def _answer(w: _Writer, fraction: str, value: str, fmt: str, extra: Sequence[str
     ]
 
 
-def _multiple_weights(q: Multiple, notes: Notes) -> tuple[str, str]:
-    right = sum(c.correct for c in q.choices)
-    wrong = len(q.choices) - right
-    for count, kind in ((right, "correct"), (wrong, "wrong")):
-        if count and count not in _LISTED_SPLITS:
-            notes.add(
-                q,
-                f"{count} {kind} options weigh {format_weight(100 / count)}% each, a grade "
-                "Moodle does not list; import with 'Match grades: nearest' or edit the weights",
-            )
-    return format_weight(100 / right), format_weight(-100 / wrong) if wrong else "0"
-
-
 def _choice(w: _Writer, q: Single | Multiple) -> None:
     _head(w, q, "multichoice")
     single = isinstance(q, Single)
@@ -242,7 +232,7 @@ def _choice(w: _Writer, q: Single | Multiple) -> None:
     w.leaf(2, "showstandardinstruction", "0")
     _combined_feedback(w)
     if isinstance(q, Multiple):
-        plus, minus = _multiple_weights(q, w.notes)
+        plus, minus = multiple_weights(q, w.notes)
     else:
         plus, minus = "100", "0"
     for c in q.choices:
