@@ -11,12 +11,12 @@ import hashlib
 import json
 import random
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from markupsafe import escape
+from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
 from kzquiz.model import (
@@ -33,11 +33,6 @@ from kzquiz.model import (
 )
 from kzquiz.render.anki.models import ID_FIELD, NoteType, note_type_of
 from kzquiz.select import scrambled, shuffled
-
-if sys.version_info >= (3, 11):
-    from typing import assert_never
-else:  # pragma: no cover
-    from typing_extensions import assert_never
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

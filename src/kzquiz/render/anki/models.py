@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import genanki
+from typing_extensions import assert_never
 
 from kzquiz.model import (
     Cloze,
@@ -28,11 +28,6 @@ from kzquiz.render.anki.ids import (
     MATCHING_MODEL_ID,
     stable_id,
 )
-
-if sys.version_info >= (3, 11):
-    from typing import assert_never
-else:  # pragma: no cover
-    from typing_extensions import assert_never
 
 # The field on every note type that holds the question id; the removed-questions search uses it.
 ID_FIELD = "QuestionId"
