@@ -181,7 +181,7 @@ def _read(base: Path, rel: str) -> ImageFile:
     if kind is None:
         raise _Refused(
             f"{suffix or 'no extension'} is not a picture kzquiz takes; use "
-            + ", ".join(sorted({k for k in KINDS if k != '.jpeg'}))
+            + ", ".join(sorted({k for k in KINDS if k != ".jpeg"}))
         )
     try:
         target = (base / rel).resolve()

@@ -336,7 +336,15 @@ FIELD_NAMES: tuple[str, ...] = tuple(
     sorted(
         {
             name
-            for model in (Bank, BankInfo, Source, Choice, Pair, Image, *get_args(get_args(Question)[0]))
+            for model in (
+                Bank,
+                BankInfo,
+                Source,
+                Choice,
+                Pair,
+                Image,
+                *get_args(get_args(Question)[0]),
+            )
             for name in model.model_fields
         }
     )
