@@ -635,3 +635,48 @@ def test_shipped_pictures_pass_the_checks_and_stay_small() -> None:
     for path in sorted(folder.iterdir()):
         assert path.suffix == ".svg"
         assert path.stat().st_size < 100_000
+
+
+def test_qti_items_written_directly_match_the_element_tree_with_pictures(bank: Path) -> None:
+    """The two QTI item writers (text and ElementTree) agree on items with pictures too."""
+    from kzquiz.render import qti
+    from kzquiz.render.export_common import Notes
+
+    loaded = load_bank(bank)
+    for q in loaded.bank.questions:
+        notes = Notes(loaded, qti.FORMAT)
+        plain = qti.indented_xml(qti._item(loaded, q, qti._Text(notes)), 3)
+        direct = qti.item_text(loaded, q, qti._Text(Notes(loaded, qti.FORMAT)), 3)
+        assert direct == plain, q.id
+        if q.image is not None:
+            assert "%24IMS-CC-FILEBASE%24/images/kzquiz-" in direct
+
+
+HOSTILE_TEXT = '"><script>alert(1)</script> {{c1::x}} [sound:a.mp3] {1:SHORTANSWER:=x} & </text>'
+
+
+def test_alt_caption_and_credit_stay_text_in_every_output(tmp_path: Path) -> None:
+    data = with_pictures()
+    for q in data["questions"]:
+        for key in ("image", "explanation_image"):
+            if key in q:
+                q[key].update(alt=HOSTILE_TEXT, caption=HOSTILE_TEXT, credit=HOSTILE_TEXT)
+    loaded = load_bank(write_bank(tmp_path / "bank", data))
+    from kzquiz.render.anki.fields import note_spec
+
+    for q in loaded.bank.questions:
+        for value in note_spec(loaded, q).fields.values():
+            assert "<script" not in value and "{{c1::x}}" not in value and "[sound:" not in value
+    for name in ("worksheet", "selfcheck"):
+        for page in _export(loaded, name).files.values():
+            assert b"<script>alert" not in page and b'"><script' not in page
+    moodle = ET.fromstring(next(iter(_export(loaded, "moodle").files.values())))
+    for text in moodle.iter("text"):
+        assert "<script" not in (text.text or "")
+        assert "{1:SHORTANSWER:=x}" not in (text.text or "")
+    qti_zip = next(iter(_export(loaded, "qti").files.values()))
+    with zipfile.ZipFile(io.BytesIO(qti_zip)) as z:
+        for name in z.namelist():
+            if name.endswith(".xml"):
+                for el in ET.fromstring(z.read(name)).iter():
+                    assert "<script" not in (el.text or ""), name
