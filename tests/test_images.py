@@ -170,6 +170,24 @@ def _svg(inner: str, attrs: str = "") -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"{attrs}>{inner}</svg>'.encode()
 
 
+def _pixel_bomb() -> bytes:
+    """A tiny PNG whose header claims 50,000 x 50,000 pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + chunk(b"IEND", b"")
+    )
+
+
 # name -> (file written into the bank's folder (None: none), its bytes, what `file:` says,
 #          words the message must hold)
 HOSTILE: dict[str, tuple[str | None, bytes, str, str]] = {
@@ -213,6 +231,8 @@ HOSTILE: dict[str, tuple[str | None, bytes, str, str]] = {
     "entity-bomb": ("img/b.svg", BOMB.encode(), "img/b.svg", "DOCTYPE"),
     "external-entity": ("img/xxe.svg", XXE.encode(), "img/xxe.svg", "DOCTYPE"),
     "not-a-picture": ("img/n.txt", b"text", "img/n.txt", "not a picture kzquiz takes"),
+    "pixel-bomb": ("img/bomb.png", _pixel_bomb(), "img/bomb.png", "too many pixels"),
+    "folder": ("img/dir.png", b"", "img/dir.png", "folder"),
 }
 
 
@@ -242,6 +262,8 @@ def test_hostile_picture_is_refused_at_its_line(tmp_path: Path, case: str) -> No
         dest.parent.mkdir(parents=True, exist_ok=True)
         if case == "symlink-out":
             dest.symlink_to(tmp_path / "outside.png")
+        elif case == "folder":
+            dest.mkdir()
         elif case == "oversized":
             with dest.open("wb") as f:  # sparse: just over the limit, no real disk use
                 f.truncate(MAX_IMAGE_BYTES + 1)
