@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzquiz.errors import Problem
-from kzquiz.images import ImageFile
 from kzquiz.model import Bank
 from kzquiz.source import SourceText
+
+if TYPE_CHECKING:
+    from kzquiz.images import ImageFile
 
 
 @dataclass

@@ -20,7 +20,6 @@ import yaml_rs
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import BankError, Problem
-from kzquiz.images import check_images
 from kzquiz.model import (
     FIELD_NAMES,
     ID_PATTERN,
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     # Imported where it is used instead: only a bank with problems (or tags) needs PyYAML,
     # and a valid bank need not pay for its import.
     import yaml
+
+    from kzquiz.images import ImageFile
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64  # a valid bank nests 6 levels deep
@@ -112,8 +113,12 @@ def _load_bank(reading: BankReading) -> LoadedBank:
     findings.extend(check_excludes(data.get("questions")))
     problems.extend(loc.problem(f.path, f.message) for f in findings)
     # Pictures are read and checked here, once: every command that loads the bank checks them.
-    images, image_findings = check_images(path, indexed)
-    problems.extend(loc.key_problem(f.path, f.message) for f in image_findings)
+    images: dict[str, ImageFile] = {}
+    if any(q.image is not None or q.explanation_image is not None for _, q in indexed):
+        from kzquiz.images import check_images  # (a bank without pictures never needs it)
+
+        images, image_findings = check_images(path, indexed)
+        problems.extend(loc.key_problem(f.path, f.message) for f in image_findings)
     if bank is not None and source is not None and not problems:
         found = [*check_warnings(bank, source), *quality_findings(bank)]
         warnings = [loc.warning(f.path, f.message) for f in found]
