@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzquiz.errors import Problem
 from kzquiz.model import Bank
 from kzquiz.source import SourceText
+
+if TYPE_CHECKING:
+    from kzquiz.images import ImageFile
 
 
 @dataclass
@@ -20,6 +24,8 @@ class LoadedBank:
     source: SourceText
     paragraph_of: dict[str, int] = field(default_factory=dict)  # question id -> evidence paragraph
     warnings: list[Problem] = field(default_factory=list)
+    # the pictures `image:` names, read and checked: bank path -> file (see kzquiz.images)
+    images: dict[str, ImageFile] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     # and a valid bank need not pay for its import.
     import yaml
 
+    from kzquiz.images import ImageFile
+
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64  # a valid bank nests 6 levels deep
 _Path = tuple[Any, ...]
@@ -110,10 +112,19 @@ def _load_bank(reading: BankReading) -> LoadedBank:
     findings.extend(check_answers(indexed))
     findings.extend(check_excludes(data.get("questions")))
     problems.extend(loc.problem(f.path, f.message) for f in findings)
+    # Pictures are read and checked here, once: every command that loads the bank checks them.
+    images: dict[str, ImageFile] = {}
+    if any(q.image is not None or q.explanation_image is not None for _, q in indexed):
+        from kzquiz.images import check_images  # (a bank without pictures never needs it)
+
+        images, image_findings = check_images(path, indexed)
+        problems.extend(loc.key_problem(f.path, f.message) for f in image_findings)
     if bank is not None and source is not None and not problems:
         found = [*check_warnings(bank, source), *quality_findings(bank)]
         warnings = [loc.warning(f.path, f.message) for f in found]
-        return LoadedBank(bank, path, name, source, paragraph_of, sorted(warnings, key=_order))
+        return LoadedBank(
+            bank, path, name, source, paragraph_of, sorted(warnings, key=_order), images
+        )
     if not problems:  # every way here leaves a problem; never fail without saying why
         problems.append(Problem(name, None, None, "", "the bank cannot be used"))
     raise BankError(sorted(problems, key=_order))
@@ -586,6 +597,11 @@ class _Locator:
         else:
             line, col = self._mark(path)
         return self._located(path, message, line, col)
+
+    def key_problem(self, path: _Path, message: str) -> Problem:
+        """A Problem located at the last key of `path` itself (`image:`), not its value."""
+        path = tuple(path)
+        return self._located(path, message, *self._key_mark(path))
 
     def warning(self, path: _Path, message: str) -> Problem:
         """Like problem(), for a valid bank: located without composing the whole document."""

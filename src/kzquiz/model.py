@@ -77,6 +77,20 @@ class Pair(_Strict):
     right: Text
 
 
+class Image(_Strict):
+    """A picture shown with a question's prompt (or with its explanation)."""
+
+    file: Annotated[str, StringConstraints(min_length=1, max_length=1000)] = Field(
+        description="Path of a PNG, JPEG, WebP, GIF or SVG file, relative to the bank file "
+        "and inside its folder."
+    )
+    alt: Text = Field(description="What the picture shows, for readers who cannot see it.")
+    caption: Text | None = Field(default=None, description="A line shown under the picture.")
+    credit: Text | None = Field(
+        default=None, description="Where the picture or its data comes from (its licence)."
+    )
+
+
 class _QuestionBase(_Strict):
     id: Id = Field(description="Unique, stable id: lowercase letters, digits and '-'.")
     topic: Id = Field(description="A key of the bank's `topics`.")
@@ -97,6 +111,10 @@ class _QuestionBase(_Strict):
         max_length=100,
         description="Ids of questions never to put on one sheet with this one (one gives the "
         "other away).",
+    )
+    image: Image | None = Field(default=None, description="A picture shown with the prompt.")
+    explanation_image: Image | None = Field(
+        default=None, description="A picture shown with the explanation (in keys and feedback)."
     )
 
     @property
@@ -318,7 +336,15 @@ FIELD_NAMES: tuple[str, ...] = tuple(
     sorted(
         {
             name
-            for model in (Bank, BankInfo, Source, Choice, Pair, *get_args(get_args(Question)[0]))
+            for model in (
+                Bank,
+                BankInfo,
+                Source,
+                Choice,
+                Pair,
+                Image,
+                *get_args(get_args(Question)[0]),
+            )
             for name in model.model_fields
         }
     )

@@ -35,7 +35,7 @@ import csv
 import io
 
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes
+from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 from kzquiz.render.game_common import cell, choice_row, not_held, skipped, time_limit
 
 FORMAT = "Blooket"
@@ -71,6 +71,7 @@ def render(job: RenderJob) -> Outputs:
             skipped(q, notes, f"{len(row.answers)} choices; Blooket holds at most {MAX_ANSWERS}")
             continue
         number += 1
+        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
         answers = [
             cell(text, f"answer {i}", q, notes) for i, text in enumerate(row.answers, start=1)
         ]

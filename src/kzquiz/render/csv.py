@@ -8,7 +8,7 @@ Columns (empty where a type has no such field):
 
     id, type, topic, topic_name, difficulty, tags, points, prompt, choices, correct,
     answers, number, tolerance, range_min, range_max, unit, pairs, items, answer,
-    explanation, evidence, evidence_paragraph
+    explanation, evidence, evidence_paragraph, image, explanation_image
 
 - `prompt`: the question as asked; a cloze shows each blank as _____.
 - List cells are JSON, so any text (commas, "|", quotes) survives a round trip:
@@ -18,6 +18,8 @@ Columns (empty where a type has no such field):
   [["left", "right"], ...], `items` in the correct order.
 - `answer`: the correct answer in words, for every type.
 - `points`: what the question is worth (the bank's `points`, else the type's default).
+- `image`, `explanation_image`: the picture's file as the bank names it (relative to the
+  bank's folder), empty without one; a CSV carries no files.
 
 A text cell starting with = + - @ (or a tab or carriage return) is a formula to a
 spreadsheet; such a cell gets a leading apostrophe, as OWASP advises, and a note says so.
@@ -72,6 +74,8 @@ COLUMNS = (
     "explanation",
     "evidence",
     "evidence_paragraph",
+    "image",
+    "explanation_image",
 )
 # Cells that only ever hold a number written by kzquiz: a leading '-' there is a sign.
 _NUMBER_COLUMNS = frozenset(
@@ -107,6 +111,8 @@ def row(loaded: LoadedBank, q: Question) -> dict[str, str]:
         explanation=q.explanation,
         evidence=q.evidence,
         evidence_paragraph=str(para) if para is not None else "",
+        image=q.image.file if q.image is not None else "",
+        explanation_image=q.explanation_image.file if q.explanation_image is not None else "",
     )
     if isinstance(q, (Single, Multiple)):
         cells["choices"] = _json([c.text for c in q.choices])

@@ -44,6 +44,23 @@ class Notes:
         self._seen.setdefault(note, None)
 
 
+def picture_note(notes: Notes, q: Question, why: str) -> None:
+    """One note for a question whose pictures the format cannot carry, naming each file."""
+    files = [image.file for image in (q.image, q.explanation_image) if image is not None]
+    if files:
+        what = "picture" if len(files) == 1 else "pictures"
+        notes.add(q, f"{what} {', '.join(repr(f) for f in files)} left out: {why}")
+
+
+# What each format that cannot carry files tells the teacher to do instead.
+PICTURES_IN_MOODLE = (
+    "GIFT cannot carry files; use Moodle XML (kzquiz export moodle), which embeds them"
+)
+PICTURES_BY_EDITOR = (
+    "{platform} takes pictures only in its web editor; add them there after the import"
+)
+
+
 def evidence_line(loaded: LoadedBank, q: Question) -> str:
     """'Evidence (paragraph N): “quote”', the way every output cites the article."""
     para = loaded.paragraph_of.get(q.id)

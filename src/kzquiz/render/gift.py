@@ -46,6 +46,7 @@ from kzquiz.model import (
 )
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import (
+    PICTURES_IN_MOODLE,
     Notes,
     bank_order,
     cloze_with_one_blank,
@@ -53,6 +54,7 @@ from kzquiz.render.export_common import (
     multiple_weights,
     numeric_prompt,
     ordering_pairs,
+    picture_note,
 )
 
 FORMAT = "GIFT"
@@ -222,6 +224,7 @@ def render_gift(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[byte
             out += [_category(loaded, topic), ""]
         if q.points is not None:
             notes.add(q, f"GIFT has no points; set the mark ({q.points}) in Moodle")
+        picture_note(notes, q, PICTURES_IN_MOODLE)
         for block in _blocks(loaded, q, notes):
             out += [block, ""]
     return "\n".join(out).encode("utf-8"), notes.items

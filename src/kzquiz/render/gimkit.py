@@ -33,7 +33,7 @@ import io
 
 from kzquiz.model import Multiple
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes
+from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 from kzquiz.render.game_common import cell, choice_row, not_held, skipped
 
 FORMAT = "Gimkit"
@@ -67,6 +67,7 @@ def render(job: RenderJob) -> Outputs:
         if len(wrong) > MAX_WRONG:
             skipped(q, notes, f"{len(row.answers)} choices; Gimkit holds at most {MAX_WRONG + 1}")
             continue
+        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
         right = row.answers[row.correct[0] - 1]
         cells = [
             cell(row.prompt, "question", q, notes),

@@ -30,7 +30,7 @@ Columns (row 8):
 from __future__ import annotations
 
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes
+from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 from kzquiz.render.game_common import (
     cell,
     choice_row,
@@ -90,6 +90,7 @@ def render(job: RenderJob) -> Outputs:
             skipped(q, notes, f"{len(row.answers)} choices; Kahoot holds at most {MAX_ANSWERS}")
             continue
         number += 1
+        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
         prompt = cell(fit(row.prompt, MAX_QUESTION, "the question", q, notes), "question", q, notes)
         answers = [
             cell(fit(text, MAX_ANSWER, f"answer {i}", q, notes), f"answer {i}", q, notes)

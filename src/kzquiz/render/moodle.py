@@ -23,6 +23,9 @@ Every type becomes Moodle's own question type, so nothing is reshaped:
   backslash escape for them); `*` is `\\*`, a literal asterisk in a short answer.
 - Multiple answer: each correct option weighs 100/k %, each wrong one -100/w %; Moodle
   accepts only its listed grades, so k or w of 11-19 or above 20 is reported (as for GIFT).
+- A picture (`image:`, `explanation_image:`) travels inside its text as Moodle's own export
+  writes it: `<file name="kzquiz-<hash>.<ext>" path="/" encoding="base64">` in the
+  `questiontext` (or `generalfeedback`), the HTML referring to `@@PLUGINFILE@@/<name>`.
 - The output depends only on the bank: no dates, no random order.
 """
 
@@ -35,8 +38,10 @@ from collections.abc import Sequence
 from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
+from kzquiz.images import ImageFile, image_of
 from kzquiz.model import (
     Cloze,
+    Image,
     Matching,
     Multiple,
     Numeric,
@@ -141,10 +146,27 @@ class _Writer:
         """One line, already escaped, indented two spaces per depth."""
         self.lines.append("  " * depth + text)
 
-    def text(self, depth: int, tag: str, value: str, fmt: str | None = None) -> None:
-        """`<tag format="fmt"><text>value</text></tag>`; `value` is ready markup or plain."""
+    def text(
+        self,
+        depth: int,
+        tag: str,
+        value: str,
+        fmt: str | None = None,
+        file: ImageFile | None = None,
+    ) -> None:
+        """`<tag format="fmt"><text>value</text></tag>`; `value` is ready markup or plain.
+
+        A picture the text refers to goes inside the tag as a base64 `<file>`.
+        """
         attribute = f' format="{fmt}"' if fmt else ""
-        self.line(depth, f"<{tag}{attribute}><text>{_xml(self.clean(value))}</text></{tag}>")
+        embedded = (
+            f'<file name="{file.name}" path="/" encoding="base64">{file.base64}</file>'
+            if file is not None
+            else ""
+        )
+        self.line(
+            depth, f"<{tag}{attribute}><text>{_xml(self.clean(value))}</text>{embedded}</{tag}>"
+        )
 
     def html(self, depth: int, tag: str, plain: str) -> None:
         """A format="html" text holding the plain bank text."""
@@ -176,15 +198,28 @@ def _category(w: _Writer, topic: str) -> None:
     w.line(1, "</question>")
 
 
+def _picture(image: Image, file: ImageFile) -> str:
+    """A picture's HTML, referring to the `<file>` beside it through @@PLUGINFILE@@."""
+    alt = html.escape(image.alt).replace("{", "&#123;").replace("}", "&#125;")
+    out = f'<p><img src="@@PLUGINFILE@@/{file.name}" alt="{alt}"></p>'
+    note = " \u2014 ".join(t for t in (image.caption, image.credit) if t)
+    return out + (f"<p><small>{_html_inline(note)}</small></p>" if note else "")
+
+
 def _head(w: _Writer, q: Question, qtype: str, prompt_html: str | None = None) -> None:
     """The parts every question has, in Moodle's order, up to the type's own fields."""
     w.line(1, f'<question type="{qtype}">')
     w.text(2, "name", q.id)
-    if prompt_html is None:
-        w.html(2, "questiontext", q.stem)
-    else:
-        w.text(2, "questiontext", prompt_html, "html")
-    w.html(2, "generalfeedback", feedback_text(w.loaded, q))
+    text = _html(q.stem) if prompt_html is None else prompt_html
+    picture = image_of(w.loaded, q.image)
+    if q.image is not None and picture is not None:
+        text += _picture(q.image, picture)
+    w.text(2, "questiontext", text, "html", picture)
+    feedback = _html(feedback_text(w.loaded, q))
+    shown = image_of(w.loaded, q.explanation_image)
+    if q.explanation_image is not None and shown is not None:
+        feedback += _picture(q.explanation_image, shown)
+    w.text(2, "generalfeedback", feedback, "html", shown)
     if qtype != "cloze":  # an embedded-answers question's mark is the sum of its blanks'
         w.leaf(2, "defaultgrade", format_number(q.score))
     w.leaf(2, "penalty", _PENALTY)

@@ -21,6 +21,11 @@ items, most of the bytes, are written directly by `item_text`, which gives the s
 escape every text and attribute, so bank text is escaped by construction; the bank's text
 is plain, so it is HTML-escaped inside the HTML `mattext` as well. The zip is
 deterministic: sorted entries, fixed compression, and the date of `archive_time()`.
+
+Pictures (`image:`, `explanation_image:`) travel as text2qti packs them for Canvas: each file
+at `images/kzquiz-<hash>.<ext>` in the zip, listed in the manifest as a `webcontent`
+resource of its own (its `href` and `<file>`), and referred to from the item's HTML as
+`%24IMS-CC-FILEBASE%24/images/<name>`, which Canvas's importer resolves to the imported file.
 """
 
 from __future__ import annotations
@@ -37,8 +42,11 @@ from functools import lru_cache
 from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
+from kzquiz.images import image_of
+from kzquiz.images import media as question_media
 from kzquiz.model import (
     Cloze,
+    Image,
     Matching,
     Multiple,
     Numeric,
@@ -115,6 +123,21 @@ class _Text:
         )
 
 
+IMAGES = "images"  # the zip's folder of pictures
+_FILEBASE = "%24IMS-CC-FILEBASE%24"
+
+
+def picture_html(loaded: LoadedBank, image: Image | None, text: _Text) -> str:
+    """A picture's HTML in an item (empty without one), as Canvas resolves it on import."""
+    found = image_of(loaded, image)
+    if image is None or found is None:
+        return ""
+    alt = html.escape(text(image.alt), quote=True)
+    out = f'<p><img src="{_FILEBASE}/{IMAGES}/{found.name}" alt="{alt}"></p>'
+    note = " \u2014 ".join(t for t in (image.caption, image.credit) if t)
+    return out + (f"<p><small>{html.escape(text(note), quote=False)}</small></p>" if note else "")
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
     el = ET.SubElement(parent, tag, attrib)
     if text is not None:
@@ -177,7 +200,7 @@ class _Item:
 
     def presentation(self, question_html: str) -> ET.Element:
         pres = _sub(self.el, "presentation")
-        _mattext(pres, question_html)
+        _mattext(pres, question_html + picture_html(self.loaded, self.q.image, self.t))
         return pres
 
     def resprocessing(self) -> ET.Element:
@@ -198,7 +221,11 @@ class _Item:
 
     def feedback(self) -> None:
         fb = _sub(self.el, "itemfeedback", ident="general_fb")
-        _mattext(_sub(fb, "flow_mat"), self.t.html(feedback_text(self.loaded, self.q)))
+        _mattext(
+            _sub(fb, "flow_mat"),
+            self.t.html(feedback_text(self.loaded, self.q))
+            + picture_html(self.loaded, self.q.explanation_image, self.t),
+        )
 
 
 def _choice_item(item: _Item, choices: list[tuple[str, bool]], multiple: bool) -> None:
@@ -438,7 +465,7 @@ class _ItemText:
 
     def presentation(self, question_html: str) -> None:
         self.w.open(1, "presentation")
-        self.w.material(2, question_html)
+        self.w.material(2, question_html + picture_html(self.loaded, self.q.image, self.t))
 
     def resprocessing(self) -> None:
         self.w.out.append(_resprocessing_start(self.w.nl[0]))
@@ -448,7 +475,11 @@ class _ItemText:
         w.close(1, "resprocessing")
         w.open(1, "itemfeedback", ' ident="general_fb"')
         w.open(2, "flow_mat")
-        w.material(3, self.t.html(feedback_text(self.loaded, self.q)))
+        w.material(
+            3,
+            self.t.html(feedback_text(self.loaded, self.q))
+            + picture_html(self.loaded, self.q.explanation_image, self.t),
+        )
         w.close(2, "flow_mat")
         w.close(1, "itemfeedback")
         w.close(0, "item")
@@ -827,7 +858,9 @@ def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _
     return root
 
 
-def _manifest(loaded: LoadedBank, ident: str, date: str, text: _Text) -> ET.Element:
+def _manifest(
+    loaded: LoadedBank, ident: str, date: str, text: _Text, pictures: Sequence[str] = ()
+) -> ET.Element:
     """imsmanifest.xml: the package's table of contents."""
     root = ET.Element(
         "manifest",
@@ -872,6 +905,16 @@ def _manifest(loaded: LoadedBank, ident: str, date: str, text: _Text) -> ET.Elem
         href=f"{ident}/assessment_meta.xml",
     )
     _sub(res, "file", href=f"{ident}/assessment_meta.xml")
+    for name in pictures:
+        href = f"{IMAGES}/{name}"
+        res = _sub(
+            resources,
+            "resource",
+            identifier=stable_id(loaded.id, ident, "image", name),
+            type="webcontent",
+            href=href,
+        )
+        _sub(res, "file", href=href)
     return root
 
 
@@ -892,10 +935,12 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
     # The zip's dates and the manifest's date: SOURCE_DATE_EPOCH's day, else a fixed date,
     # so an unchanged bank rebuilt on another day gives the same bytes.
     year, month, mday = time.gmtime(archive_time())[:3]
+    pictures = question_media(loaded, questions)
     files: dict[str, bytes | Iterable[bytes]] = {
         "imsmanifest.xml": _xml(
-            _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text)
+            _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text, list(pictures))
         ),
+        **{f"{IMAGES}/{name}": data for name, data in pictures.items()},
         "non_cc_assessments/": b"",
         f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
         f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),

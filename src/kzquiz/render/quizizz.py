@@ -54,7 +54,7 @@ from kzquiz.model import (
     format_number,
 )
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes, cloze_with_one_blank, feedback_text
+from kzquiz.render.export_common import Notes, cloze_with_one_blank, feedback_text, picture_note
 from kzquiz.render.game_common import (
     cell,
     choice_row,
@@ -151,6 +151,12 @@ def items(q: Question, notes: Notes) -> list[Item]:
     assert_never(q)
 
 
+PICTURES_LINK = (
+    "Quizizz's Image Link column takes a web address, not a file; add the picture in its "
+    "editor after the import"
+)
+
+
 def render(job: RenderJob) -> Outputs:
     """`<bank-id>.quizizz.xlsx` of `job.questions`, with a note on anything Quizizz cannot hold."""
     notes = Notes(job.loaded, FORMAT)
@@ -159,7 +165,11 @@ def render(job: RenderJob) -> Outputs:
         explanation = cell(feedback_text(job.loaded, q), "answer explanation", q, notes)
         seconds = time_limit(q)
         assert seconds in TIME_LIMITS
-        for prompt, kind, options, correct in items(q, notes):
+        held = items(q, notes)
+        if held:
+            # Its Image Link column takes a web address, and a bank's pictures are files.
+            picture_note(notes, q, PICTURES_LINK)
+        for prompt, kind, options, correct in held:
             sheet.append(
                 [
                     cell(prompt, "question text", q, notes),

@@ -40,7 +40,13 @@ from kzquiz.model import (
     TrueFalse,
 )
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import Notes, cloze_with_one_blank, numeric_prompt
+from kzquiz.render.export_common import (
+    PICTURES_BY_EDITOR,
+    Notes,
+    cloze_with_one_blank,
+    numeric_prompt,
+    picture_note,
+)
 
 FORMAT = "Quizlet"
 _LINE_BREAK = re.compile(r"\s*(?:\r\n|\r|\n|\u2028|\u2029|\x85)+\s*")
@@ -91,6 +97,7 @@ def render_quizlet(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[b
     notes = Notes(loaded, FORMAT)
     lines = []
     for q in questions:
+        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
         for term, definition in cards(q):
             lines.append(f"{clean(term)}\t{clean(definition)}")
     return "".join(line + "\n" for line in lines).encode("utf-8"), notes.items

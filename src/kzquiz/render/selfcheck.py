@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
+from kzquiz.images import Figure, figure
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -86,7 +87,10 @@ def render_page(
             for t, name in loaded.bank.topics.items()
             if any(q.topic == t for q in questions)
         ],
-        "questions": [page_question(q, loaded.paragraph_of.get(q.id), rng) for q in questions],
+        "questions": [
+            _with_pictures(loaded, q, page_question(q, loaded.paragraph_of.get(q.id), rng))
+            for q in questions
+        ],
         # The worksheet's passage, numbered as the feedback cites it. It quotes the evidence,
         # so it travels with the other hidden data rather than as page text.
         "passage": {
@@ -165,6 +169,24 @@ def page_question(question: Question, paragraph: int | None, rng: random.Random)
         q["items"] = list(question.items)
         q["start"] = scrambled(range(len(question.items)), rng)
     return q
+
+
+def _with_pictures(loaded: LoadedBank, q: Question, data: dict[str, Any]) -> dict[str, Any]:
+    """The question's pictures as `data:` URIs (the page's policy allows images from data: only)."""
+    for key, image in (("image", q.image), ("explanationImage", q.explanation_image)):
+        shown = figure(loaded, image)
+        if shown is not None:
+            data[key] = _picture(shown)
+    return data
+
+
+def _picture(shown: Figure) -> dict[str, str]:
+    return {
+        "src": shown.src,
+        "alt": shown.alt,
+        "caption": shown.caption or "",
+        "credit": shown.credit or "",
+    }
 
 
 def _number(x: float) -> float | str:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
+from kzquiz.images import Figure, figure, has_images
 from kzquiz.model import (
     QUESTION_TYPES,
     Cloze,
@@ -115,6 +116,8 @@ class Item:
     right: tuple[Option, ...] = ()
     steps: tuple[Step, ...] = ()
     hint: str = ""
+    image: Figure | None = None  # shown with the prompt
+    explanation_image: Figure | None = None  # shown in the key, with the explanation
 
     @property
     def points(self) -> str:
@@ -305,7 +308,14 @@ def layout(
             items = []
             for q in group:
                 number += 1
-                items.append(_item(q, number, loaded.paragraph_of.get(q.id), rng))
+                item = _item(q, number, loaded.paragraph_of.get(q.id), rng)
+                if has_images(q):
+                    item = dataclasses.replace(
+                        item,
+                        image=figure(loaded, q.image),
+                        explanation_image=figure(loaded, q.explanation_image),
+                    )
+                items.append(item)
             sections.append(Section(topics[group[0].topic], tuple(items)))
         out.append(Version(letter, tuple(sections)))
     return out

@@ -19,8 +19,10 @@ from markupsafe import escape
 from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
+from kzquiz.images import image_of
 from kzquiz.model import (
     Cloze,
+    Image,
     Matching,
     Multiple,
     Numeric,
@@ -220,6 +222,11 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
         fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, loaded.id)}
     else:
         assert_never(q)
+    if q.image is not None:
+        shown = "Text" if isinstance(q, Cloze) else "Prompt"
+        fields[shown] += picture_html(loaded, q.image)
+    if q.explanation_image is not None:
+        fields["Explanation"] += picture_html(loaded, q.explanation_image)
     tags = (
         *q.tags,
         f"topic::{q.topic}",
@@ -228,6 +235,21 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     )
     deck = deck_name(info.title, loaded.bank.topics[q.topic])
     return NoteSpec(q, nt, {f: fields[f] for f in nt.fields}, tags, deck)
+
+
+def picture_html(loaded: LoadedBank, image: Image) -> str:
+    """A picture in a field: the media file named from its content hash, alt text, caption.
+
+    The name changes exactly when the picture's bytes do, so an edited picture changes its
+    note's field (and only that note's) and Anki takes the new file.
+    """
+    found = image_of(loaded, image)
+    assert found is not None  # the loader read every picture the bank names
+    out = f'<div class="kz-figure"><img src="{found.name}" alt="{anki_text(image.alt)}">'
+    note = " \u2014 ".join(t for t in (image.caption, image.credit) if t)
+    if note:
+        out += f'<div class="kz-caption">{anki_text(note)}</div>'
+    return out + "</div>"
 
 
 # A prompt that already tells how many to pick ("Select all that apply.", "Choose one.")

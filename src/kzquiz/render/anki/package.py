@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import genanki
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
+from kzquiz.images import media as question_media
 from kzquiz.model import Question
 from kzquiz.render import build_time
 from kzquiz.render.anki.fields import (
@@ -189,7 +190,7 @@ def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> tuple[byt
         lambda ids: _note_rows(loaded.id, notes, models, lock, position, ids),
         lock.created,
     )
-    return apkg_zip(collection), cards
+    return apkg_zip(collection, question_media(loaded, (s.question for s in specs))), cards
 
 
 _NoteRow = tuple[int, str, int, int, int, str, str, str, int, int, str]
@@ -351,9 +352,23 @@ def _write_collection(
         return path.read_bytes(), len(card_rows)
 
 
-def apkg_zip(collection: bytes) -> bytes:
-    """The .apkg archive around a collection, written by the one zip writer."""
+def apkg_zip(collection: bytes, media: Mapping[str, bytes] | None = None) -> bytes:
+    """The .apkg archive around a collection and its media files, by the one zip writer."""
     # Deflate level 1: on a big collection several times faster than the default level 6,
     # for a package only somewhat larger (benchmarks/ has the figures). The date is the day of
     # archive_time(), never "now", so the package depends only on SOURCE_DATE_EPOCH.
-    return zip_bytes({"collection.anki2": collection, "media": b"{}"}, compresslevel=1)
+    return zip_bytes(
+        {"collection.anki2": collection, **media_entries(media or {})}, compresslevel=1
+    )
+
+
+def media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:
+    """An .apkg's media: files named "0", "1", ... and the `media` map of number -> file name.
+
+    Names are sorted, so the numbering (and the package's bytes) depends only on the files.
+    """
+    names = sorted(media)
+    entries = {str(i): media[name] for i, name in enumerate(names)}
+    index = {str(i): name for i, name in enumerate(names)}
+    entries["media"] = json.dumps(index, separators=(",", ":")).encode("utf-8")
+    return entries

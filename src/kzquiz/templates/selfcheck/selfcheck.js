@@ -241,6 +241,15 @@
     node.focus({ preventScroll: true });
   }
 
+  // A picture from the page's data (a data: URI), with its alt text, caption and credit.
+  function figure(pic, kind) {
+    var note = [pic.caption, pic.credit].filter(Boolean).join(" · ");
+    return el("figure", { "class": "figure figure-" + kind }, [
+      el("img", { src: pic.src, alt: pic.alt }),
+      note ? el("figcaption", null, [note]) : null
+    ]);
+  }
+
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
   function announce(text) {
@@ -537,6 +546,7 @@
     box.appendChild(verdict);
     if (!g.correct) { box.appendChild(el("p", { "class": "answer" }, [el("strong", null, ["Answer: "]), q.answerText])); }
     box.appendChild(el("p", { "class": "explanation" }, [q.explanation]));
+    if (q.explanationImage) { box.appendChild(figure(q.explanationImage, "explanation")); }
     box.appendChild(el("blockquote", { "class": "evidence" }, [
       el("p", null, ["“" + q.evidence + "”"]),
       el("p", { "class": "cite" }, ["From the article", q.paragraph ? ", " : null, citation(q)])
@@ -610,6 +620,7 @@
     ]));
     var make = { single: choiceWidget, multiple: choiceWidget, truefalse: choiceWidget, cloze: clozeWidget,
       short: textWidget, numeric: textWidget, matching: matchingWidget, ordering: orderingWidget }[q.type];
+    if (q.image) { card.appendChild(figure(q.image, "prompt")); }
     controls[q.id] = make(q, card, numberId);
     var box = el("div", { "class": "feedback", hidden: true });
     card.appendChild(box);
