@@ -20,6 +20,8 @@ class LoadedBank:
     source: SourceText
     paragraph_of: dict[str, int] = field(default_factory=dict)  # question id -> evidence paragraph
     warnings: list[Problem] = field(default_factory=list)
+    # The language of the text around the questions (kzquiz.i18n.choose); None: the bank's.
+    ui_language: str | None = None
 
     @property
     def id(self) -> str:
