@@ -87,6 +87,26 @@ def of(loaded: LoadedBank) -> str:
     return available(loaded.bank.bank.language) or SOURCE_LANGUAGE
 
 
+def decimal_style(lang: str) -> str:
+    """How a student of this language types decimals: "comma" (3,5) or "point" (3.5)."""
+    return "comma" if lang in DECIMAL_COMMA else "point"
+
+
+def plural_forms(lang: str, singular: str, plural: str) -> list[str]:
+    """Every plural form of a message in a language, in the catalog's order (for scripts)."""
+    tr = translations(lang)
+    if not isinstance(tr, gettext.GNUTranslations):
+        return [singular, plural]
+    count = int(tr._info.get("plural-forms", "nplurals=2").split("nplurals=")[1].split(";")[0])  # type: ignore[attr-defined]
+    # The smallest n that takes each form picks it out of the catalog.
+    samples: dict[int, int] = {}
+    for n in range(1000):
+        samples.setdefault(tr.plural(n), n)  # type: ignore[attr-defined]
+        if len(samples) == count:
+            break
+    return [tr.ngettext(singular, plural, samples[i]) for i in sorted(samples)]
+
+
 def catalog_path(lang: str) -> str:
     """The `.po` file of a language, relative to the package."""
     return f"locale/{lang}/LC_MESSAGES/{DOMAIN}.po"
