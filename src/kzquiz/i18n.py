@@ -14,7 +14,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ LANGUAGES: tuple[str, ...] = ("en", "ru", "kk")
 DECIMAL_COMMA: frozenset[str] = frozenset({"ru", "kk"})
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+def N_(message: str) -> str:
     """Mark a message for extraction without translating it now (module-level tables)."""
     return message
 
@@ -112,7 +112,7 @@ def catalog_path(lang: str) -> str:
     return f"locale/{lang}/LC_MESSAGES/{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The language's messages: read from its `.po` with Babel once, then kept."""
     if lang == SOURCE_LANGUAGE:
@@ -181,7 +181,7 @@ class Translator:
         return q.answer_text()
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str) -> Translator:
     """The Translator of a language."""
     return Translator(lang)

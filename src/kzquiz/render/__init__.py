@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kzquiz.errors import OutputError, UsageError
@@ -54,7 +54,7 @@ class RenderJob:
     whole_bank: bool = False  # the selection is every question of the bank (kzquiz build)
 
 
-@lru_cache(maxsize=None)
+@cache
 def env(language: str = "en") -> jinja2.Environment:
     """The one Jinja environment per language: package templates, autoescape on, undefined
     names are errors, `_`/`ngettext` from the language's catalog (kzquiz.i18n).

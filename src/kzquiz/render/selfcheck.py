@@ -18,8 +18,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kzquiz.bank import LoadedBank
 from kzquiz import i18n
+from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
 from kzquiz.model import (
     Cloze,
@@ -89,9 +89,7 @@ def render_page(
             for t, name in loaded.bank.topics.items()
             if any(q.topic == t for q in questions)
         ],
-        "questions": [
-            page_question(q, loaded.paragraph_of.get(q.id), rng, tr) for q in questions
-        ],
+        "questions": [page_question(q, loaded.paragraph_of.get(q.id), rng, tr) for q in questions],
         # The worksheet's passage, numbered as the feedback cites it. It quotes the evidence,
         # so it travels with the other hidden data rather than as page text.
         "passage": {

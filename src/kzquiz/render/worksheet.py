@@ -229,9 +229,7 @@ def _render(
         points=sum(q.score for q in questions),
         digits=len(str(len(questions))),
         large_print=options.large_print,
-        types=[
-            (t, _(TYPE_LABELS[t]), _(INSTRUCTIONS[t])) for t in QUESTION_TYPES if t in present
-        ],
+        types=[(t, _(TYPE_LABELS[t]), _(INSTRUCTIONS[t])) for t in QUESTION_TYPES if t in present],
         ui=lang,
     )
     from kzquiz.render import env
