@@ -284,7 +284,7 @@ def print_score(console: Console, loaded: LoadedBank, session: Session) -> None:
     if session.stopped and answered < session.total:
         n = session.total - answered
         line += "; " + tr.ngettext(
-            "%(num)s question not reached", "%(num)s questions not reached", n
+            "%(num)s question(s) not reached", "%(num)s question(s) not reached", n
         ) % {"num": n}
     console.print(Text(line, style="bold"))
 
