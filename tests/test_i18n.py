@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -632,3 +633,77 @@ def test_the_page_text_keeps_its_placeholders() -> None:
 def test_english_outputs_need_no_catalog() -> None:
     # English is the message ids: no .po is read (so an English build costs what it did).
     assert type(i18n.translations("en")).__name__ == "NullTranslations"
+
+
+def test_switching_a_deck_to_russian_in_anki(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the README promises: importing the Russian deck over the English one adds the
+    # Russian note types and touches no note (Anki skips a GUID it holds under another note
+    # type); after Change Note Type, the Russian deck updates every note in place.
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    for name in ("ru-mini.yaml", "ru-article.txt"):
+        shutil.copyfile(BANKS / name, tmp_path / name)
+
+    def deck(lang: str, out: str) -> Path:
+        args = [
+            "anki",
+            str(tmp_path / "ru-mini.yaml"),
+            "--language",
+            lang,
+            "-o",
+            str(tmp_path / out),
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return tmp_path / out / "ru-mini.apkg"
+
+    col = Collection(str(tmp_path / "collection.anki2"))
+    try:
+
+        def imported(apkg: Path) -> dict[str, int]:
+            options = ImportAnkiPackageOptions(with_scheduling=False)
+            log = col.import_anki_package(
+                ImportAnkiPackageRequest(package_path=str(apkg), options=options)
+            ).log
+            return {k: len(getattr(log, k)) for k in ("new", "updated", "duplicate", "conflicting")}
+
+        notes = len(load_bank(RU_BANK).bank.questions)
+        assert imported(deck("en", "en")) == {
+            "new": notes,
+            "updated": 0,
+            "duplicate": 0,
+            "conflicting": 0,
+        }
+        assert imported(deck("ru", "ru")) == {
+            "new": 0,
+            "updated": 0,
+            "duplicate": 0,
+            "conflicting": notes,
+        }
+        assert col.note_count() == notes
+        uses = {m.name: m.use_count for m in col.models.all_use_counts()}
+        assert uses["kzquiz Choice"] == 5 and uses["kzquiz Choice (ru)"] == 0
+        for kind in ("Choice", "Cloze", "Answer", "Matching"):
+            old = col.models.by_name(f"kzquiz {kind}")
+            new = col.models.by_name(f"kzquiz {kind} (ru)")
+            assert old is not None and new is not None
+            info = col.models.change_notetype_info(
+                old_notetype_id=old["id"], new_notetype_id=new["id"]
+            )
+            info.input.note_ids.extend(col.models.nids(old["id"]))
+            col.models.change_notetype_of_notes(info.input)
+        # Built later than the change (Anki updates a note only from a newer one).
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 60))
+        assert imported(deck("ru", "ru-again")) == {
+            "new": 0,
+            "updated": notes,
+            "duplicate": 0,
+            "conflicting": 0,
+        }
+        note = col.get_note(col.find_notes('"QuestionId:ru-sanctions"')[0])
+        assert note.note_type()["name"] == "kzquiz Choice (ru)"
+        assert "Неверно" in note["Options"]
+    finally:
+        col.close()

@@ -505,12 +505,9 @@ def practice(
         seed=seed,
         language=language,
     )
-    from kzquiz import i18n
-
     done = pipeline.practise(request, missed_only=missed, report=_err)
-    tr = i18n.translator(i18n.of(done.loaded))
     if not done.asked:
-        typer.echo(tr.gettext("You got every question right last time: nothing to re-practise."))
+        typer.echo(done.nothing_left())
         return
     if done.problem:
         _err(f"warning: {done.problem}")
@@ -518,12 +515,7 @@ def practice(
         again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
         if language is not None:
             again += f" --language {language}"
-        line = tr.ngettext(
-            "%(num)s missed; practise them again with: %(command)s",
-            "%(num)s missed; practise them again with: %(command)s",
-            done.missed,
-        )
-        typer.echo(line % {"num": done.missed, "command": again})
+        typer.echo(done.missed_line(again))
 
 
 def _export_help() -> str:

@@ -420,6 +420,25 @@ class PracticeRun:
     saved: Path | None = None
     problem: str | None = None
 
+    def nothing_left(self) -> str:
+        """What to say when every question was right last time, in the session's language."""
+        from kzquiz import i18n
+
+        tr = i18n.translator(i18n.of(self.loaded))
+        return tr.gettext("You got every question right last time: nothing to re-practise.")
+
+    def missed_line(self, command: str) -> str:
+        """How many are recorded as missed and the command that practises them again."""
+        from kzquiz import i18n
+
+        tr = i18n.translator(i18n.of(self.loaded))
+        line = tr.ngettext(
+            "%(num)s missed; practise them again with: %(command)s",
+            "%(num)s missed; practise them again with: %(command)s",
+            self.missed,
+        )
+        return line % {"num": self.missed, "command": command}
+
 
 def practise(
     request: Request,
