@@ -707,3 +707,18 @@ def test_switching_a_deck_to_russian_in_anki(
         assert "Неверно" in note["Options"]
     finally:
         col.close()
+
+
+def test_an_english_build_does_not_load_babel(tmp_path: Path) -> None:
+    # English is the message ids, so `kzquiz build` of an English bank costs what it did
+    # before the catalogs (no Babel import, no .po read).
+    code = (
+        "import sys; from kzquiz import pipeline;"
+        f" pipeline.build(None, __import__('pathlib').Path({str(tmp_path / 'out')!r}));"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'babel'))"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
