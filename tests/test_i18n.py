@@ -722,3 +722,36 @@ def test_an_english_build_does_not_load_babel(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_no_english_left_on_the_checked_page(driver: Any, ru_outputs: Path, lang: str) -> None:
+    # What the script writes once answers are checked (verdicts, tags, expected answers,
+    # the score), scanned in the browser itself.
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    page = ru_outputs / f"out-{lang}" / "ru-mini-selfcheck.html"
+    driver.get(page.resolve().as_uri())
+    driver.execute_script("localStorage.clear()")
+    driver.get(page.resolve().as_uri())
+    for box in driver.find_elements(By.CSS_SELECTOR, "input[type=text]"):
+        box.send_keys("1,2,3")
+    for choice in driver.find_elements(By.CSS_SELECTOR, "input[type=radio], input[type=checkbox]"):
+        driver.execute_script("arguments[0].click()", choice)
+    for select in driver.find_elements(By.CSS_SELECTOR, "select"):
+        Select(select).select_by_index(1)
+    down = driver.find_elements(By.CSS_SELECTOR, "button.move[data-dir=down]:not([disabled])")
+    driver.execute_script("arguments[0].click()", down[0])
+    status = driver.find_element(By.ID, "status").get_attribute("textContent")
+    driver.find_element(By.ID, "check").click()
+    text = driver.execute_script(
+        "var out = [document.body.innerText, document.title];"
+        "document.querySelectorAll('[aria-label],[title],[placeholder],[alt]').forEach("
+        "function (e) { ['aria-label', 'title', 'placeholder', 'alt'].forEach("
+        "function (a) { if (e.getAttribute(a)) { out.push(e.getAttribute(a)); } }); });"
+        "return out.join(' ');"
+    )
+    assert "%(" not in text + status
+    assert not _english_left(text + " " + status), _english_left(text + " " + status)
+    assert "✗" in text  # the wrong answers were marked

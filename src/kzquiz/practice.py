@@ -566,7 +566,8 @@ def _feedback(
     where = (
         _("Evidence (paragraph %(n)s):") % {"n": paragraph} if paragraph else _("Evidence:")
     ) + " "
-    console.print(Text.assemble((where, "bold"), (f"“{q.evidence}”", "italic")))
+    quote = _("“%(quote)s”") % {"quote": q.evidence}
+    console.print(Text.assemble((where, "bold"), (quote, "italic")))
 
 
 def _typed_answer(item: Asked) -> tuple[str, str] | None:

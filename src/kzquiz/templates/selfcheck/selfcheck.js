@@ -376,9 +376,9 @@
           var correct = tf ? value(idx) === q.answer : q.correct.indexOf(idx) >= 0;
           var row = rows[idx];
           var tag = null;
-          if (input.checked && correct) { row.className = "option picked-right"; tag = el("span", { "class": "tag good" }, ["✓ your answer, right"]); }
-          else if (input.checked) { row.className = "option picked-wrong"; tag = el("span", { "class": "tag bad" }, ["✗ your answer, wrong"]); }
-          else if (correct) { row.className = "option missed"; tag = el("span", { "class": "tag good" }, ["correct answer"]); }
+          if (input.checked && correct) { row.className = "option picked-right"; tag = el("span", { "class": "tag good" }, [msg("tagPickedRight")]); }
+          else if (input.checked) { row.className = "option picked-wrong"; tag = el("span", { "class": "tag bad" }, [msg("tagPickedWrong")]); }
+          else if (correct) { row.className = "option missed"; tag = el("span", { "class": "tag good" }, [msg("tagCorrect")]); }
           if (tag) { row.appendChild(tag); }
         });
       },
@@ -441,7 +441,7 @@
       mark: function (r, g) {
         inputs.forEach(function (input, k) {
           input.className = "blank " + (g.parts[k] ? "is-right" : "is-wrong");
-          if (!g.parts[k]) { expected[k].textContent = "(answer: " + q.blanks[k][0] + ")"; expected[k].hidden = false; }
+          if (!g.parts[k]) { expected[k].textContent = msg("blankAnswer", { answer: q.blanks[k][0] }); expected[k].hidden = false; }
         });
       },
       unmark: function () {
@@ -487,10 +487,10 @@
           s.className = g.parts[i] ? "is-right" : "is-wrong";
           clear(expected[i]);
           if (g.parts[i]) {
-            expected[i].appendChild(document.createTextNode("✓ right"));
+            expected[i].appendChild(document.createTextNode(msg("matchRight")));
           } else {
             expected[i].appendChild(el("span", { "class": "wrong-mark" }, ["✗ "]));
-            expected[i].appendChild(document.createTextNode("answer: " + q.right[i]));
+            expected[i].appendChild(document.createTextNode(msg("matchAnswer", { answer: q.right[i] })));
           }
           expected[i].hidden = false;
         });
@@ -519,7 +519,7 @@
         down.addEventListener("click", function () { move(pos, 1); });
         var cls = marks ? (marks[pos] ? "is-right" : "is-wrong") : null;
         var li = el("li", { "class": cls }, [el("span", { "class": "pos", "aria-hidden": "true" }, [(pos + 1) + "."]), el("span", { "class": "text" }, [text]),
-          marks ? el("span", { "class": "tag " + (marks[pos] ? "good" : "bad") }, [marks[pos] ? "✓ right place" : "✗ belongs at " + (idx + 1)]) : null,
+          marks ? el("span", { "class": "tag " + (marks[pos] ? "good" : "bad") }, [marks[pos] ? msg("rightPlace") : msg("belongsAt", { n: idx + 1 })]) : null,
           locked ? null : el("span", { "class": "moves" }, [up, down])]);
         list.appendChild(li);
         if (focusItem === idx) {
@@ -536,7 +536,7 @@
       var idx = order[pos];
       order[pos] = order[to]; order[to] = idx;
       draw(idx, dir);
-      announce("“" + q.items[idx] + "” moved to position " + (to + 1) + " of " + order.length + ".");
+      announce(msg("moved", { item: q.items[idx], n: to + 1, count: order.length }));
       changed(q);
     }
 
@@ -574,7 +574,7 @@
     if (!g.correct) { box.appendChild(el("p", { "class": "answer" }, [el("strong", null, [msg("answer") + " "]), q.answerText])); }
     box.appendChild(el("p", { "class": "explanation" }, [q.explanation]));
     box.appendChild(el("blockquote", { "class": "evidence" }, [
-      el("p", null, ["“" + q.evidence + "”"]),
+      el("p", null, [msg("quote", { quote: q.evidence })]),
       el("p", { "class": "cite" }, [msg("fromArticle"), q.paragraph ? ", " : null, citation(q)])
     ]));
     var back = el("a", { "class": "to-score", href: "#score" }, [msg("backToScore")]);
