@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 import shutil
@@ -755,3 +757,38 @@ def test_no_english_left_on_the_checked_page(driver: Any, ru_outputs: Path, lang
     assert "%(" not in text + status
     assert not _english_left(text + " " + status), _english_left(text + " " + status)
     assert "✗" in text  # the wrong answers were marked
+
+
+def test_no_english_left_in_the_exports(ru_outputs: Path) -> None:
+    # Feedback ("Evidence (paragraph N): …"), the unit, ordering positions and true/false
+    # words are the exports' own text; the rest is the bank's (and the formats' syntax).
+    out = ru_outputs / "out-ru"
+    for name in (
+        "ru-mini.gift.txt",
+        "ru-mini.quizlet.txt",
+        "ru-mini.blooket.csv",
+        "ru-mini.gimkit.csv",
+    ):
+        text = (out / name).read_text(encoding="utf-8-sig")
+        # GIFT's // comments are notes for whoever opens the file; Moodle never shows them.
+        text = re.sub(r"(?m)^//.*$", " ", text)
+        # The game templates' header rows are the platforms' own column names, which their
+        # importers require as they are: only the rows after them are ours.
+        if name.endswith(".csv"):
+            rows = list(csv.reader(io.StringIO(text)))
+            header = next(i for i, row in enumerate(rows) if row and row[0].startswith("Question"))
+            text = " ".join(cell for row in rows[header + 1 :] for cell in row)
+        assert not _english_left(text), (name, _english_left(text))
+    gift = (out / "ru-mini.gift.txt").read_text(encoding="utf-8")
+    assert "Цитата (абзац 3)\\: «" in gift and "Место 1" in gift
+    for name in ("ru-mini.moodle.xml",):
+        text = html.unescape((out / name).read_text(encoding="utf-8"))
+        for english in ("Evidence", "Position ", "(unit:", "True or false"):
+            assert english not in text, (name, english)
+    import zipfile
+
+    with zipfile.ZipFile(out / "ru-mini.qti.zip") as z:
+        text = html.unescape(" ".join(z.read(n).decode("utf-8") for n in z.namelist()))
+    for english in ("Evidence", "Position ", "(unit:", ">True<", ">False<"):
+        assert english not in text, english
+    assert "Верно" in text and "Цитата" in text

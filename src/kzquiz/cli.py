@@ -587,6 +587,7 @@ def export(
             help="List every export format, its file and the question types it holds, and exit.",
         ),
     ] = False,
+    language: LanguageOpt = None,
 ) -> None:
     """Export questions for an LMS (the help text is made from the format registry)."""
     if list_formats:
@@ -609,6 +610,7 @@ def export(
         out_dir=Path("."),
         out_file=None if to_stdout else output,
         to_stdout=to_stdout,
+        language=language,
     )
     result = pipeline.export(format_name, request, _err)
     for note in result.notes:
