@@ -130,3 +130,15 @@ def test_check_from_an_empty_folder_uses_the_bundled_bank(venv: Path, tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "Kazakhstan at SPIEF 2022 (kz-spief-2022)" in result.stdout
     assert list(empty.iterdir()) == []
+
+
+def test_the_installed_copy_has_the_translations(venv: Path, tmp_path: Path) -> None:
+    # The catalogs travel in the wheel: the installed kzquiz prints in Russian and Kazakh.
+    for lang, word in (("ru", "Фамилия, имя"), ("kk", "Аты-жөні")):
+        out = tmp_path / lang
+        result = _kzquiz(
+            venv, tmp_path, "worksheet", "--language", lang, "--seed", "1", "-o", str(out)
+        )
+        assert result.returncode == 0, result.stderr
+        sheet = next(out.glob("*-worksheet-A.html")).read_text(encoding="utf-8")
+        assert word in sheet

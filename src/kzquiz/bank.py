@@ -26,6 +26,8 @@ class LoadedBank:
     warnings: list[Problem] = field(default_factory=list)
     # the pictures `image:` names, read and checked: bank path -> file (see kzquiz.images)
     images: dict[str, ImageFile] = field(default_factory=dict)
+    # The language of the text around the questions (kzquiz.i18n.choose); None: the bank's.
+    ui_language: str | None = None
 
     @property
     def id(self) -> str:

@@ -35,6 +35,7 @@ FLAGS: dict[str, str] = {
     "output": "-o",
     "force": "--force",
     "pdf": "--pdf",
+    "language": "--language",
     "format": "FORMAT",
 }
 
@@ -179,6 +180,16 @@ PdfOpt = Annotated[
     ),
 ]
 
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        metavar="LANG",
+        help="Language of the text around the questions: en, ru or kk (default: the bank's"
+        " language; English where kzquiz has no translation for it).",
+    ),
+]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -262,7 +273,9 @@ def schema() -> None:
 
 
 @app.command(short_help="Build every output format into one folder.")
-def build(bank: BankArg = None, output: OutDir = None, pdf: PdfOpt = False) -> None:
+def build(
+    bank: BankArg = None, output: OutDir = None, pdf: PdfOpt = False, language: LanguageOpt = None
+) -> None:
     """Build every output format into one folder (default: decks/).
 
     Everything is rendered first and then written atomically: a failed build leaves the
@@ -276,7 +289,7 @@ def build(bank: BankArg = None, output: OutDir = None, pdf: PdfOpt = False) -> N
     """
     from kzquiz import pipeline
 
-    result = pipeline.build(bank, output, _err, pdf=pdf)
+    result = pipeline.build(bank, output, _err, pdf=pdf, language=language)
     for note in result.notes:
         typer.echo(note)
     typer.echo(f"built {', '.join(result.formats)} from {plural(result.questions, 'question')}:")
@@ -324,6 +337,7 @@ def worksheet(
         bool,
         typer.Option("--large-print", help="Larger type and more room to write."),
     ] = False,
+    language: LanguageOpt = None,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
 
@@ -358,6 +372,7 @@ def worksheet(
         options={"worksheet": options},
         out_dir=output,
         force=force,
+        language=language,
     )
     result = pipeline.run(request, _err)
     for note in result.notes:
@@ -376,6 +391,7 @@ def anki(
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
     seed: SeedOpt = None,
+    language: LanguageOpt = None,
 ) -> None:
     """Make an Anki deck, decks/<bank-id>.apkg, with a subdeck per topic.
 
@@ -401,6 +417,7 @@ def anki(
         selection=selection(topic, tag, type_, difficulty, count),
         seed=seed,
         out_dir=output,
+        language=language,
     )
     result = pipeline.run(request, _err)
     for note in result.notes:
@@ -418,6 +435,7 @@ def selfcheck(
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
     seed: SeedOpt = None,
+    language: LanguageOpt = None,
 ) -> None:
     """Make the self-check page: one HTML file a student answers in any browser, offline.
 
@@ -441,6 +459,7 @@ def selfcheck(
         selection=selection(topic, tag, type_, difficulty, count),
         seed=seed,
         out_dir=output,
+        language=language,
     )
     result = pipeline.run(request, _err)
     for note in result.notes:
@@ -460,6 +479,7 @@ def practice(
     missed: Annotated[
         bool, typer.Option("--missed", help="Only the questions you got wrong last time.")
     ] = False,
+    language: LanguageOpt = None,
 ) -> None:
     """Practise in the terminal: questions one by one, right or wrong with the evidence.
 
@@ -479,17 +499,23 @@ def practice(
     from kzquiz import pipeline
 
     request = pipeline.Request(
-        (), bank=bank, selection=selection(topic, tag, type_, difficulty, count), seed=seed
+        (),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        language=language,
     )
     done = pipeline.practise(request, missed_only=missed, report=_err)
     if not done.asked:
-        typer.echo("You got every question right last time: nothing to re-practise.")
+        typer.echo(done.nothing_left())
         return
     if done.problem:
         _err(f"warning: {done.problem}")
     if done.saved and done.missed:
         again = "kzquiz practice --missed" + (f" {bank}" if bank is not None else "")
-        typer.echo(f"{done.missed} missed; practise them again with: {again}")
+        if language is not None:
+            again += f" --language {language}"
+        typer.echo(done.missed_line(again))
 
 
 def _export_help() -> str:
@@ -561,6 +587,7 @@ def export(
             help="List every export format, its file and the question types it holds, and exit.",
         ),
     ] = False,
+    language: LanguageOpt = None,
 ) -> None:
     """Export questions for an LMS (the help text is made from the format registry)."""
     if list_formats:
@@ -583,6 +610,7 @@ def export(
         out_dir=Path("."),
         out_file=None if to_stdout else output,
         to_stdout=to_stdout,
+        language=language,
     )
     result = pipeline.export(format_name, request, _err)
     for note in result.notes:

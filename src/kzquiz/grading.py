@@ -49,6 +49,13 @@ _NUMBER = re.compile(
 )
 # A comma that is not followed by groups of exactly three digits is a decimal comma ("1,93").
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+(?:[eE][+-]?[0-9]+)?")
+# Where a language writes a decimal comma (kzquiz.i18n.DECIMAL_COMMA): a comma is always the
+# decimal sign, a point is accepted too, and thousands are grouped with spaces ("1 500,5").
+_COMMA_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?|[.,][0-9]+)"
+    r"(?:[eE][+-]?[0-9]+)?"
+)
+_GROUP_SPACES = re.compile(r"[ \u00a0\u202f]")
 # Bounds like 1.1 - 0.1 come out as 1.0000000000000002; a student typing 1.0 is right.
 _REL_EPS = 1e-9
 # A hyphen joining two words is often typed as a space ("Nur-Sultan", "Nur Sultan"); a
@@ -138,9 +145,16 @@ def same_answer(response: str, accepted: Sequence[str], language: str = "en") ->
     return bool(typed) and any(typed == answer_key(a, language) for a in accepted)
 
 
-def parse_number(text: str) -> float | None:
-    """A typed number ("22", "-0.5", "1,000", "1,93", "2e3"), or None if it is not one."""
+def parse_number(text: str, decimal: str = "point") -> float | None:
+    """A typed number ("22", "-0.5", "1,000", "1,93", "2e3"), or None if it is not one.
+
+    `decimal` is "comma" for a language that writes 3,5 (then "1,500" is 1.5, "1 500" 1500).
+    """
     s = text.strip().replace("\u2212", "-")
+    if decimal == "comma":
+        if not _COMMA_NUMBER.fullmatch(s):
+            return None
+        return float(_GROUP_SPACES.sub("", s).replace(",", "."))
     if _NUMBER.fullmatch(s):
         return float(s.replace(",", ""))
     if _DECIMAL_COMMA.fullmatch(s):
@@ -157,10 +171,13 @@ def within(value: float, lo: float, hi: float) -> bool:
     return lo - eps <= value <= hi + eps
 
 
-def grade(question: Question, response: Any, *, language: str = "en") -> Grade:
+def grade(
+    question: Question, response: Any, *, language: str = "en", decimal: str = "point"
+) -> Grade:
     """Grade a response (see the module docstring for its shape); None is unanswered.
 
     `language` is the bank's (`bank.language`): English answers fold articles and dates.
+    `decimal` is how the interface's language writes numbers (kzquiz.i18n.decimal_style).
     """
     if isinstance(question, Single):
         index = _index(response, len(question.choices))
@@ -180,7 +197,7 @@ def grade(question: Question, response: Any, *, language: str = "en") -> Grade:
     if isinstance(question, Short):
         return _one(isinstance(response, str) and same_answer(response, question.answers, language))
     if isinstance(question, Numeric):
-        return _one(_number_right(question, response))
+        return _one(_number_right(question, response, decimal))
     if isinstance(question, Matching):
         chosen = _slots(response, len(question.pairs))
         parts = tuple(c == i for i, c in enumerate(chosen))
@@ -198,13 +215,13 @@ def _one(ok: bool) -> Grade:
     return Grade(ok, (ok,))
 
 
-def _number_right(question: Numeric, response: Any) -> bool:
+def _number_right(question: Numeric, response: Any, decimal: str = "point") -> bool:
     if isinstance(response, bool):
         return False
     if isinstance(response, (int, float)):
         value: float | None = float(response)
     elif isinstance(response, str):
-        value = parse_number(response)
+        value = parse_number(response, decimal)
     else:
         value = None
     if value is None:

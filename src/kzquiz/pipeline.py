@@ -76,8 +76,15 @@ def bundled(bank: Path | None, path: Path) -> bool:
     return bank is None and path == bundled_bank()
 
 
-def load(bank: Path | None, report: Report = _quiet) -> LoadedBank:
-    """The validated bank, its warnings reported (and the fallback to the bundled bank)."""
+def load(bank: Path | None, report: Report = _quiet, language: str | None = None) -> LoadedBank:
+    """The validated bank, its warnings reported (and the fallback to the bundled bank).
+
+    `language` (--language) overrides the bank's language for the text around the questions.
+    """
+    from kzquiz import i18n
+
+    if language is not None:
+        i18n.requested(language)  # a usage error before any work
     path = find(bank)
     if bundled(bank, path):
         report(
@@ -86,7 +93,10 @@ def load(bank: Path | None, report: Report = _quiet) -> LoadedBank:
     loaded = speed.load(path)
     for warning in loaded.warnings:
         report(f"warning: {warning}")
-    return loaded
+    ui, note = i18n.choose(language, loaded.bank.bank.language)
+    if note is not None:
+        report(note)
+    return dataclasses.replace(loaded, ui_language=ui)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class Request:
     to_stdout: bool = False  # one text format only: return the bytes instead of writing
     whole_bank: bool = False  # kzquiz build: every question, each format's build seed
     force: bool = False  # replace a set of outputs of other questions
+    language: str | None = None  # --language: the catalog for the text around the questions
 
 
 @dataclass
@@ -224,7 +235,7 @@ def run(request: Request, report: Report = _quiet) -> Result:
             " give a file name",
             field="output",
         )
-    loaded = load(request.bank, report)
+    loaded = load(request.bank, report, request.language)
     folder, single = _destination(request, fmts, loaded)
     if _is_dir(folder):
         from kzquiz.output import settle
@@ -382,6 +393,7 @@ def build(
     report: Report = _quiet,
     *,
     pdf: bool = False,
+    language: str | None = None,
 ) -> Result:
     """`kzquiz build`: every format the registry builds, of every question, into one folder.
 
@@ -391,7 +403,9 @@ def build(
 
     names = tuple(f.name for f in formats.build_formats())
     options: dict[str, object] = {"worksheet": WorksheetOptions(pdf=True)} if pdf else {}
-    request = Request(names, bank=bank, out_dir=out_dir, whole_bank=True, options=options)
+    request = Request(
+        names, bank=bank, out_dir=out_dir, whole_bank=True, options=options, language=language
+    )
     return run(request, report)
 
 
@@ -406,6 +420,25 @@ class PracticeRun:
     saved: Path | None = None
     problem: str | None = None
 
+    def nothing_left(self) -> str:
+        """What to say when every question was right last time, in the session's language."""
+        from kzquiz import i18n
+
+        tr = i18n.translator(i18n.of(self.loaded))
+        return tr.gettext("You got every question right last time: nothing to re-practise.")
+
+    def missed_line(self, command: str) -> str:
+        """How many are recorded as missed and the command that practises them again."""
+        from kzquiz import i18n
+
+        tr = i18n.translator(i18n.of(self.loaded))
+        line = tr.ngettext(
+            "%(num)s missed; practise them again with: %(command)s",
+            "%(num)s missed; practise them again with: %(command)s",
+            self.missed,
+        )
+        return line % {"num": self.missed, "command": command}
+
 
 def practise(
     request: Request,
@@ -419,10 +452,10 @@ def practise(
 
     Without `console` and `read_line` it talks to the terminal.
     """
-    from kzquiz import practice
+    from kzquiz import i18n, practice
     from kzquiz.select import Selection
 
-    loaded = load(request.bank, report)
+    loaded = load(request.bank, report, request.language)
     seed, drawn = settle_seed(request.seed, True)
     rng = random.Random(seed)
     selection = request.selection or Selection()
@@ -433,7 +466,7 @@ def practise(
         return PracticeRun(loaded, seed, 0)
     session = practice.run(
         loaded,
-        practice.prepare(questions, rng),
+        practice.prepare(questions, rng, i18n.of(loaded)),
         console=console or practice.console_for(),
         read_line=read_line or practice.stdin_reader(),
     )

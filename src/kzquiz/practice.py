@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from typing_extensions import assert_never
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import KzquizError, SelectionError
 from kzquiz.grading import Grade, grade, parse_number
@@ -62,6 +63,12 @@ class Asked:
 
     question: Question
     order: list[int] = field(default_factory=list)
+    lang: str = "en"  # the language the question is put in (kzquiz.i18n)
+
+    @property
+    def tr(self) -> i18n.Translator:
+        """The messages of the language the question is put in."""
+        return i18n.translator(self.lang)
 
 
 @dataclass
@@ -193,7 +200,7 @@ def choose(
     return select(dataclasses.replace(loaded, bank=bank), selection, rng)
 
 
-def prepare(questions: Sequence[Question], rng: random.Random) -> list[Asked]:
+def prepare(questions: Sequence[Question], rng: random.Random, lang: str = "en") -> list[Asked]:
     """Shuffle the questions and each question's options, all from one seeded rng."""
     asked = []
     for q in shuffled(questions, rng):
@@ -205,7 +212,7 @@ def prepare(questions: Sequence[Question], rng: random.Random) -> list[Asked]:
             order = scrambled(range(len(q.items)), rng)
         else:
             order = []
-        asked.append(Asked(q, order))
+        asked.append(Asked(q, order, lang))
     return asked
 
 
@@ -221,11 +228,17 @@ def run(
     End of input or Ctrl-C stops cleanly: the score so far is printed and returned.
     """
     session = Session(total=len(asked))
+    tr = i18n.translator(i18n.of(loaded))
     try:
         for number, item in enumerate(asked, start=1):
             _show(console, loaded, item, number, len(asked))
             response = _ask(console, item, read_line)
-            result = grade(item.question, response, language=loaded.bank.bank.language)
+            result = grade(
+                item.question,
+                response,
+                language=loaded.bank.bank.language,
+                decimal=i18n.decimal_style(item.lang),
+            )
             session.results.append((item.question, result.correct))
             if response is None:
                 session.skipped.append(item.question.id)
@@ -233,7 +246,7 @@ def run(
     except (KeyboardInterrupt, EOFError):
         session.stopped = True
         console.print()
-        console.print(Text("Stopped.", style="bold"))
+        console.print(Text(tr.gettext("Stopped."), style="bold"))
     print_score(console, loaded, session)
     return session
 
@@ -241,28 +254,38 @@ def run(
 def print_score(console: Console, loaded: LoadedBank, session: Session) -> None:
     """The score with a row per topic."""
     answered = len(session.results)
+    tr = i18n.translator(i18n.of(loaded))
+    _ = tr.gettext
     console.print()
     if not answered:
-        console.print(Text("No question answered, so no score yet."))
+        console.print(Text(_("No question answered, so no score yet.")))
         return
-    table = Table(title="Score by topic", title_justify="left")
-    table.add_column("topic")
-    table.add_column("right", justify="right")
-    table.add_column("asked", justify="right")
+    table = Table(title=_("Score by topic"), title_justify="left")
+    table.add_column(_("topic"))
+    table.add_column(_("right"), justify="right")
+    table.add_column(_("asked"), justify="right")
     table.add_column("%", justify="right")
     for topic, name in loaded.bank.topics.items():
         mine = [ok for q, ok in session.results if q.topic == topic]
         if mine:
             table.add_row(name, str(sum(mine)), str(len(mine)), _percent(sum(mine), len(mine)))
     table.add_section()
-    table.add_row("total", str(session.right), str(answered), _percent(session.right, answered))
+    table.add_row(_("total"), str(session.right), str(answered), _percent(session.right, answered))
     console.print(table)
-    label = "Score so far" if session.stopped else "Score"
-    line = f"{label}: {session.right} of {answered} right ({_percent(session.right, answered)})"
+    label = _("Score so far") if session.stopped else _("Score")
+    line = f"{label}: " + tr.ngettext(
+        "%(right)s of %(num)s right (%(percent)s)",
+        "%(right)s of %(num)s right (%(percent)s)",
+        answered,
+    ) % {"right": session.right, "num": answered, "percent": _percent(session.right, answered)}
     if session.skipped:
-        line += f"; {len(session.skipped)} skipped"
+        n = len(session.skipped)
+        line += "; " + tr.ngettext("%(num)s skipped", "%(num)s skipped", n) % {"num": n}
     if session.stopped and answered < session.total:
-        line += f"; {session.total - answered} question(s) not reached"
+        n = session.total - answered
+        line += "; " + tr.ngettext(
+            "%(num)s question(s) not reached", "%(num)s question(s) not reached", n
+        ) % {"num": n}
     console.print(Text(line, style="bold"))
 
 
@@ -276,10 +299,14 @@ def _percent(right: int, total: int) -> str:
 
 def _show(console: Console, loaded: LoadedBank, item: Asked, number: int, total: int) -> None:
     q = item.question
+    _ = item.tr.gettext
     console.print()
-    console.rule(Text(f"Question {number} of {total}"), align="left")
+    console.rule(
+        Text(_("Question %(n)s of %(count)s") % {"n": number, "count": total}), align="left"
+    )
     topic = loaded.bank.topics.get(q.topic, q.topic)
-    console.print(Text(f"{topic} · difficulty {q.difficulty}", style="dim"))
+    difficulty = _("difficulty %(level)s") % {"level": q.difficulty}
+    console.print(Text(f"{topic} · {difficulty}", style="dim"))
     if isinstance(q, Cloze):
         text = Text()
         for seg in q.segments:
@@ -294,11 +321,11 @@ def _show(console: Console, loaded: LoadedBank, item: Asked, number: int, total:
         for pos, idx in enumerate(item.order):
             console.print(Text.assemble(f"  {LETTERS[pos]}. ", (q.choices[idx].text, "")))
     elif isinstance(q, TrueFalse):
-        console.print(Text("  T. True\n  F. False"))
+        console.print(Text(f"  T. {_('True')}\n  F. {_('False')}"))
     elif isinstance(q, Matching):
         for i, pair in enumerate(q.pairs, start=1):
             console.print(Text(f"  {i}. {pair.left}"))
-        console.print(Text("  with:", style="dim"))
+        console.print(Text("  " + _("with:"), style="dim"))
         for pos, idx in enumerate(item.order):
             console.print(Text(f"  {LETTERS[pos].lower()}. {q.pairs[idx].right}"))
     elif isinstance(q, Ordering):
@@ -310,34 +337,39 @@ def hint(item: Asked) -> str:
     """How to type the answer to this question."""
     q = item.question
     n = len(item.order)
+    _ = item.tr.gettext
     if isinstance(q, Single):
-        return f"Type one letter, A to {LETTERS[n - 1]}."
+        return _("Type one letter, A to %(last)s.") % {"last": LETTERS[n - 1]}
     if isinstance(q, Multiple):
-        return f"Type every right letter (A to {LETTERS[n - 1]}), like AC or A C."
+        return _("Type every right letter (A to %(last)s), like AC or A C.") % {
+            "last": LETTERS[n - 1]
+        }
     if isinstance(q, TrueFalse):
-        return "Type T (true) or F (false)."
+        return _("Type T (true) or F (false).")
     if isinstance(q, Cloze):
-        return "Type the missing word(s) for each blank."
+        return _("Type the missing word(s) for each blank.")
     if isinstance(q, Short):
-        return "Type your answer."
+        return _("Type your answer.")
     if isinstance(q, Numeric):
         # No example number: any number shown could be the answer itself.
-        unit = f" (unit: {q.unit})" if q.unit else ""
-        return f"Type a number{unit} in digits, with a point or a comma for decimals."
+        if q.unit:
+            return _(
+                "Type a number (unit: %(unit)s) in digits, with a point or a comma for decimals."
+            ) % {"unit": q.unit}
+        return _("Type a number in digits, with a point or a comma for decimals.")
     if isinstance(q, Matching):
         # Gaps, not letters: any example made of real letters could be the answer itself.
         gaps = " ".join(f"{i}_" for i in range(1, n + 1))
-        return (
-            f"Give each number its letter, like {gaps} with a letter from a to "
-            f"{LETTERS[n - 1].lower()} in each gap, each letter once (or only the letters, "
-            "in row order)."
-        )
+        return _(
+            "Give each number its letter, like %(gaps)s with a letter from a to %(last)s in"
+            " each gap, each letter once (or only the letters, in row order)."
+        ) % {"gaps": gaps, "last": LETTERS[n - 1].lower()}
     if isinstance(q, Ordering):
         gaps = " ".join("_" for _ in range(n))
-        return (
-            f"Type the item numbers in the right order, first to last, like {gaps} with a "
-            f"number from 1 to {n} in each gap, each number once."
-        )
+        return _(
+            "Type the item numbers in the right order, first to last, like %(gaps)s with a"
+            " number from 1 to %(n)s in each gap, each number once."
+        ) % {"gaps": gaps, "n": n}
     raise TypeError(f"unknown question type: {type(q).__name__}")
 
 
@@ -346,10 +378,17 @@ def hint(item: Asked) -> str:
 
 def _ask(console: Console, item: Asked, read_line: LineReader) -> Any:
     q = item.question
-    console.print(Text(f"{hint(item)} ({DONT_KNOW} if you don't know)", style="dim"))
+    _ = item.tr.gettext
+    dont_know = _("(%(key)s if you don't know)") % {"key": DONT_KNOW}
+    console.print(Text(f"{hint(item)} {dont_know}", style="dim"))
     if isinstance(q, Cloze):
         typed = [
-            _read_valid(console, read_line, f"blank {b + 1}> ", lambda t: _text(t, "blank"))
+            _read_valid(
+                console,
+                read_line,
+                _("blank %(n)s") % {"n": b + 1} + "> ",
+                lambda t: _text(t, _("Type the blank, or %(key)s if you don't know.")),
+            )
             for b in range(len(q.blanks))
         ]
         # `?` for one blank leaves that blank wrong; `?` for every blank gives up.
@@ -370,16 +409,17 @@ def _read_valid(
             console.print(Text(f"  {exc}", style="yellow"))
 
 
-def _text(line: str, what: str) -> str:
+def _text(line: str, message: str) -> str:
     text = line.strip()
     if not text:
-        raise _Invalid(f"Type the {what}, or {DONT_KNOW} if you don't know.")
+        raise _Invalid(message % {"key": DONT_KNOW})
     return text
 
 
 def parse_answer(item: Asked, line: str) -> Any:
     """Turn a typed line into a response for kzquiz.grading; raise on input that makes no sense."""
     q = item.question
+    _ = item.tr.gettext
     text = line.strip()
     if text == DONT_KNOW:
         return None  # graded wrong, and the answer is shown
@@ -387,21 +427,22 @@ def parse_answer(item: Asked, line: str) -> Any:
         letters = _letters(text, len(item.order), item)
         if isinstance(q, Single):
             if len(letters) != 1:
-                raise _Invalid(f"Only one answer is right here. {hint(item)}")
+                raise _Invalid(_("Only one answer is right here.") + f" {hint(item)}")
             return item.order[letters[0]]
         return sorted(item.order[i] for i in set(letters))
     if isinstance(q, TrueFalse):
         word = text.casefold()
-        if word in ("t", "true"):
+        # The letters T and F in any language, and the words as the language writes them.
+        if word in ("t", "true", _("True").casefold()):
             return True
-        if word in ("f", "false"):
+        if word in ("f", "false", _("False").casefold()):
             return False
         raise _Invalid(hint(item))
     if isinstance(q, Short):
-        return _text(text, "answer")
+        return _text(text, _("Type the answer, or %(key)s if you don't know."))
     if isinstance(q, Numeric):
-        if parse_number(text) is None:
-            raise _Invalid(f"That is not a number. {hint(item)}")
+        if parse_number(text, i18n.decimal_style(item.lang)) is None:
+            raise _Invalid(_("That is not a number.") + f" {hint(item)}")
         return text
     if isinstance(q, Matching):
         return _matching(item, text)
@@ -418,7 +459,7 @@ def _letters(text: str, n: int, item: Asked) -> list[int]:
     for ch in compact:
         pos = LETTERS.find(ch)
         if pos < 0 or pos >= n:
-            raise _Invalid(f"{ch!r} is not one of the letters. {hint(item)}")
+            raise _Invalid(_not_a_letter(ch, item))
         out.append(pos)
     return out
 
@@ -432,13 +473,16 @@ def _matching(item: Asked, text: str) -> list[int]:
         for row_text, letter in pairs:
             row = int(row_text) - 1
             if not 0 <= row < n:
-                raise _Invalid(f"There is no row {row_text}. {hint(item)}")
+                message = item.tr.gettext("There is no row %(row)s.") % {"row": row_text}
+                raise _Invalid(f"{message} {hint(item)}")
             if row in by_row:
-                raise _Invalid(f"Row {row_text} is matched twice. {hint(item)}")
+                message = item.tr.gettext("Row %(row)s is matched twice.") % {"row": row_text}
+                raise _Invalid(f"{message} {hint(item)}")
             by_row[row] = _letter(letter, n, item)
         if len(by_row) != n:
             missing = ", ".join(str(r + 1) for r in range(n) if r not in by_row)
-            raise _Invalid(f"Match every row; missing: {missing}. {hint(item)}")
+            message = item.tr.gettext("Match every row; missing: %(rows)s.") % {"rows": missing}
+            raise _Invalid(f"{message} {hint(item)}")
         picks = [by_row[r] for r in range(n)]
     else:
         compact = _SEPARATORS.sub("", low)
@@ -446,15 +490,20 @@ def _matching(item: Asked, text: str) -> list[int]:
             raise _Invalid(hint(item))
         picks = [_letter(ch, n, item) for ch in compact]
     if len(set(picks)) != n:
-        raise _Invalid(f"Use each letter once. {hint(item)}")
+        raise _Invalid(item.tr.gettext("Use each letter once.") + f" {hint(item)}")
     return [item.order[p] for p in picks]
 
 
 def _letter(ch: str, n: int, item: Asked) -> int:
     pos = LETTERS.lower().find(ch)
     if pos < 0 or pos >= n:
-        raise _Invalid(f"{ch!r} is not one of the letters. {hint(item)}")
+        raise _Invalid(_not_a_letter(ch, item))
     return pos
+
+
+def _not_a_letter(ch: str, item: Asked) -> str:
+    message = item.tr.gettext("%(typed)s is not one of the letters.") % {"typed": repr(ch)}
+    return f"{message} {hint(item)}"
 
 
 def _ordering(item: Asked, text: str) -> list[int]:
@@ -466,7 +515,8 @@ def _ordering(item: Asked, text: str) -> list[int]:
         raise _Invalid(hint(item))
     numbers = [int(p) for p in parts]
     if sorted(numbers) != list(range(1, n + 1)):
-        raise _Invalid(f"Use each number from 1 to {n} once. {hint(item)}")
+        message = item.tr.gettext("Use each number from 1 to %(n)s once.") % {"n": n}
+        raise _Invalid(f"{message} {hint(item)}")
     return [item.order[k - 1] for k in numbers]
 
 
@@ -477,49 +527,62 @@ def _feedback(
     console: Console, loaded: LoadedBank, item: Asked, result: Grade, response: Any
 ) -> None:
     q = item.question
+    tr = item.tr
+    _ = tr.gettext
     if result.correct:
-        console.print(Text("✓ Right!", style="bold green"))
+        console.print(Text(_("✓ Right!"), style="bold green"))
     elif response is None:
         console.print(
-            Text.assemble(("Skipped", "bold yellow"), " — the answer is ", q.answer_text())
+            Text.assemble(
+                (_("Skipped"), "bold yellow"), " — " + _("the answer is") + " ", tr.answer_text(q)
+            )
         )
     else:
-        verdict = Text("✗ Wrong.", style="bold red")
+        verdict = Text(_("✗ Wrong."), style="bold red")
         parts = len(result.parts)
         if isinstance(q, (Cloze, Matching)) and parts > 1:
-            unit = "blanks" if isinstance(q, Cloze) else "matches"
-            verdict.append(f" {result.right_parts} of {parts} {unit} right.", style="red")
+            counts = {"right": result.right_parts, "n": parts}
+            if isinstance(q, Cloze):
+                line = _("%(right)s of %(n)s blanks right.") % counts
+            else:
+                line = _("%(right)s of %(n)s matches right.") % counts
+            verdict.append(f" {line}", style="red")
         console.print(verdict)
         if isinstance(q, Cloze):
             for b, (ok, alts) in enumerate(zip(result.parts, q.blanks, strict=True), start=1):
                 if not ok:
                     typed = response[b - 1] if b - 1 < len(response) else ""
-                    console.print(
-                        Text.assemble(
-                            f"  Blank {b}: you typed “{typed}”; the answer is ", (alts[0], "bold")
-                        )
-                    )
-        console.print(Text.assemble(("The answer: ", "bold"), q.answer_text()))
+                    said = _("Blank %(n)s: you typed “%(typed)s”; the answer is") % {
+                        "n": b,
+                        "typed": typed,
+                    }
+                    console.print(Text.assemble(f"  {said} ", (alts[0], "bold")))
+        console.print(Text.assemble((_("The answer:") + " ", "bold"), tr.answer_text(q)))
     typed = _typed_answer(item)
     if typed is not None and not result.correct:
         console.print(Text.assemble((typed[0], "bold"), typed[1]))
-    console.print(Text.assemble(("Why: ", "bold"), q.explanation))
+    console.print(Text.assemble((_("Why:") + " ", "bold"), q.explanation))
     paragraph = loaded.paragraph_of.get(q.id)
-    where = f"Evidence (paragraph {paragraph}): " if paragraph else "Evidence: "
-    console.print(Text.assemble((where, "bold"), (f"“{q.evidence}”", "italic")))
+    where = (
+        _("Evidence (paragraph %(n)s):") % {"n": paragraph} if paragraph else _("Evidence:")
+    ) + " "
+    quote = _("“%(quote)s”") % {"quote": q.evidence}
+    console.print(Text.assemble((where, "bold"), (quote, "italic")))
 
 
 def _typed_answer(item: Asked) -> tuple[str, str] | None:
     """The right answer as the student types it here, after a label; None for typed text."""
     q = item.question
+    in_letters = item.tr.gettext("In letters:") + " "
     if isinstance(q, Matching):
         pairs = (f"{i + 1}{LETTERS[item.order.index(i)].lower()}" for i in range(len(q.pairs)))
-        return "In letters: ", " ".join(pairs)
+        return in_letters, " ".join(pairs)
     if isinstance(q, Ordering):
-        return "In numbers: ", " ".join(str(item.order.index(k) + 1) for k in range(len(q.items)))
+        numbers = " ".join(str(item.order.index(k) + 1) for k in range(len(q.items)))
+        return item.tr.gettext("In numbers:") + " ", numbers
     if isinstance(q, (Single, Multiple)):
         right = (LETTERS[item.order.index(i)] for i, c in enumerate(q.choices) if c.correct)
-        return "In letters: ", "".join(sorted(right))
+        return in_letters, "".join(sorted(right))
     if isinstance(q, (TrueFalse, Cloze, Short, Numeric)):
         return None
     assert_never(q)

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kzquiz.errors import OutputError, UsageError
@@ -54,19 +54,34 @@ class RenderJob:
     whole_bank: bool = False  # the selection is every question of the bank (kzquiz build)
 
 
-@lru_cache(maxsize=1)
-def env() -> jinja2.Environment:
-    """The one Jinja environment: package templates, autoescape on, undefined names are errors."""
+@cache
+def env(language: str = "en") -> jinja2.Environment:
+    """The one Jinja environment per language: package templates, autoescape on, undefined
+    names are errors, `_`/`ngettext` from the language's catalog (kzquiz.i18n).
+
+    One environment per language (not one whose translations are swapped per render) keeps
+    concurrent renders of different languages from seeing each other's messages.
+    """
     import jinja2
 
-    return jinja2.Environment(
+    from kzquiz import i18n
+
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("kzquiz", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(language), newstyle=True
+    )
+    translator = i18n.translator(language)
+    environment.globals["number"] = translator.number
+    environment.globals["answer_text"] = translator.answer_text
+    return environment
 
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold

@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 
+from kzquiz import i18n
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 from kzquiz.render.game_common import cell, choice_row, not_held, skipped, time_limit
@@ -63,7 +64,7 @@ def render(job: RenderJob) -> Outputs:
     writer.writerow(HEADINGS)
     number = 0
     for q in job.questions:
-        row = choice_row(q)
+        row = choice_row(q, i18n.of(job.loaded))
         if row is None:
             not_held(q, notes, FORMAT, "multiple-choice questions only")
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.model import Cloze, Multiple, Numeric, Ordering, Question
 
@@ -63,9 +64,10 @@ PICTURES_BY_EDITOR = (
 
 def evidence_line(loaded: LoadedBank, q: Question) -> str:
     """'Evidence (paragraph N): “quote”', the way every output cites the article."""
+    _ = i18n.translator(i18n.of(loaded)).gettext
     para = loaded.paragraph_of.get(q.id)
-    where = f" (paragraph {para})" if para is not None else ""
-    return f"Evidence{where}: \u201c{q.evidence}\u201d"
+    where = _("Evidence (paragraph %(n)s):") % {"n": para} if para is not None else _("Evidence:")
+    return f"{where} " + _("“%(quote)s”") % {"quote": q.evidence}
 
 
 def feedback_text(loaded: LoadedBank, q: Question) -> str:
@@ -73,23 +75,25 @@ def feedback_text(loaded: LoadedBank, q: Question) -> str:
     return f"{q.explanation}\n\n{evidence_line(loaded, q)}"
 
 
-def numeric_prompt(q: Numeric) -> str:
+def numeric_prompt(q: Numeric, lang: str = "en") -> str:
     """The prompt, naming the unit when there is one (no LMS numeric answer carries units).
 
     "(unit: states)" reads right for any unit, a count, a currency or a sign: "(in states)"
     and "(in %)" did not.
     """
-    return f"{q.stem} (unit: {q.unit})" if q.unit else q.stem
+    if not q.unit:
+        return q.stem
+    return f"{q.stem} " + i18n.translator(lang).gettext("(unit: %(unit)s)") % {"unit": q.unit}
 
 
-def position_label(position: int) -> str:
+def position_label(position: int, lang: str = "en") -> str:
     """The left side of an ordering question shown as matching: 'Position 1', 'Position 2', ..."""
-    return f"Position {position}"
+    return i18n.translator(lang).gettext("Position %(n)s") % {"n": position}
 
 
-def ordering_pairs(q: Ordering) -> list[tuple[str, str]]:
+def ordering_pairs(q: Ordering, lang: str = "en") -> list[tuple[str, str]]:
     """An ordering question as matching pairs (position -> item), which loses nothing."""
-    return [(position_label(i), item) for i, item in enumerate(q.items, start=1)]
+    return [(position_label(i, lang), item) for i, item in enumerate(q.items, start=1)]
 
 
 def cloze_with_one_blank(q: Cloze, blank: int, marker: str = "_____") -> tuple[str, str]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kzquiz.i18n import translator
 from kzquiz.model import Multiple, Question, Single, TrueFalse
 from kzquiz.render import archive_time
 from kzquiz.render.archive import zip_bytes
@@ -38,7 +39,7 @@ class ChoiceRow:
     correct: list[int]
 
 
-def choice_row(q: Question) -> ChoiceRow | None:
+def choice_row(q: Question, lang: str = "en") -> ChoiceRow | None:
     """Single and multiple choice as they are, true/false as the answers True and False."""
     if isinstance(q, (Single, Multiple)):
         return ChoiceRow(
@@ -47,7 +48,8 @@ def choice_row(q: Question) -> ChoiceRow | None:
             [i for i, c in enumerate(q.choices, start=1) if c.correct],
         )
     if isinstance(q, TrueFalse):
-        return ChoiceRow(q.prompt, ["True", "False"], [1 if q.answer else 2])
+        _ = translator(lang).gettext
+        return ChoiceRow(q.prompt, [_("True"), _("False")], [1 if q.answer else 2])
     return None
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.model import (
     Cloze,
@@ -176,10 +177,16 @@ def _blocks(loaded: LoadedBank, q: Question, notes: Notes) -> list[str]:
             answers = [f"\t=%100%{value}:0", f"\t=%100%{lo}..{hi}"]
         else:
             answers = [f"\t={value}:{format_number(q.tolerance or 0)}"]
-        return [_question(loaded, q, f"{escape(numeric_prompt(q))} ", answers, opener="#")]
+        return [
+            _question(
+                loaded, q, f"{escape(numeric_prompt(q, i18n.of(loaded)))} ", answers, opener="#"
+            )
+        ]
     if isinstance(q, (Matching, Ordering)):
         pairs = (
-            ordering_pairs(q) if isinstance(q, Ordering) else [(p.left, p.right) for p in q.pairs]
+            ordering_pairs(q, i18n.of(loaded))
+            if isinstance(q, Ordering)
+            else [(p.left, p.right) for p in q.pairs]
         )
         answers = [
             f"\t={_text(_no_arrow(left, q, 'the left item', notes))} -> {escape(right)}"
@@ -203,7 +210,9 @@ def _blocks(loaded: LoadedBank, q: Question, notes: Notes) -> list[str]:
                     q,
                     escape(before),
                     answers,
-                    title=f"{q.id} (blank {k + 1} of {total})",
+                    title=f"{q.id} "
+                    + i18n.translator(i18n.of(loaded)).gettext("(blank %(n)s of %(count)s)")
+                    % {"n": k + 1, "count": total},
                     id_suffix=f".blank{k + 1}",
                 )
             # Text after the closing brace makes Moodle put the blank in place.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 
+from kzquiz import i18n
 from kzquiz.model import Multiple
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
@@ -56,7 +57,7 @@ def render(job: RenderJob) -> Outputs:
     writer.writerow([TITLE, *[""] * (len(HEADINGS) - 1)])
     writer.writerow(HEADINGS)
     for q in job.questions:
-        row = choice_row(q)
+        row = choice_row(q, i18n.of(job.loaded))
         if row is None:
             not_held(q, notes, FORMAT, "questions with one right answer only")
             continue

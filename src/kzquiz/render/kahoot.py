@@ -29,6 +29,7 @@ Columns (row 8):
 
 from __future__ import annotations
 
+from kzquiz import i18n
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 from kzquiz.render.game_common import (
@@ -82,7 +83,7 @@ def render(job: RenderJob) -> Outputs:
     sheet.append(list(HEADINGS))
     number = 0
     for q in job.questions:
-        row = choice_row(q)
+        row = choice_row(q, i18n.of(job.loaded))
         if row is None:
             not_held(q, notes, FORMAT, "multiple-choice and true/false questions only")
             continue

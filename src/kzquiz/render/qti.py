@@ -41,6 +41,7 @@ from functools import lru_cache
 
 from typing_extensions import assert_never
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.images import image_of
 from kzquiz.images import media as question_media
@@ -268,7 +269,7 @@ def _short_item(item: _Item, q: Short) -> None:
 
 def _numeric_item(item: _Item, q: Numeric) -> None:
     item.metadata([item.aid("numeric")])
-    pres = item.presentation(item.t.html(numeric_prompt(q)))
+    pres = item.presentation(item.t.html(numeric_prompt(q, i18n.of(item.loaded))))
     fib = _sub(
         _sub(pres, "response_str", ident="response1", rcardinality="Single"),
         "render_fib",
@@ -352,7 +353,8 @@ def _item(loaded: LoadedBank, q: Question, text: _Text) -> ET.Element:
     elif isinstance(q, Multiple):
         _choice_item(item, [(c.text, c.correct) for c in q.choices], multiple=True)
     elif isinstance(q, TrueFalse):
-        _choice_item(item, [("True", q.answer), ("False", not q.answer)], multiple=False)
+        _ = i18n.translator(i18n.of(loaded)).gettext
+        _choice_item(item, [(_("True"), q.answer), (_("False"), not q.answer)], multiple=False)
     elif isinstance(q, Short):
         _short_item(item, q)
     elif isinstance(q, Numeric):
@@ -360,7 +362,7 @@ def _item(loaded: LoadedBank, q: Question, text: _Text) -> ET.Element:
     elif isinstance(q, Matching):
         _matching_item(item, [(p.left, p.right) for p in q.pairs])
     elif isinstance(q, Ordering):
-        _matching_item(item, ordering_pairs(q))
+        _matching_item(item, ordering_pairs(q, i18n.of(loaded)))
     elif isinstance(q, Cloze):
         _cloze_item(item, q)
     else:
@@ -543,7 +545,7 @@ def _short_text(item: _ItemText, q: Short) -> None:
 def _numeric_text(item: _ItemText, q: Numeric) -> None:
     w = item.w
     item.metadata([item.aid("numeric")])
-    item.presentation(item.t.html(numeric_prompt(q)))
+    item.presentation(item.t.html(numeric_prompt(q, i18n.of(item.loaded))))
     w.open(2, "response_str", ' ident="response1" rcardinality="Single"')
     w.open(3, "render_fib", ' fibtype="Decimal"')
     w.leaf(4, "response_label", "", ' ident="answer1"')
@@ -654,7 +656,8 @@ def item_text(loaded: LoadedBank, q: Question, text: _Text, level: int = 3) -> s
     elif isinstance(q, Multiple):
         _choice_text(item, [(c.text, c.correct) for c in q.choices], multiple=True)
     elif isinstance(q, TrueFalse):
-        _choice_text(item, [("True", q.answer), ("False", not q.answer)], multiple=False)
+        _ = i18n.translator(i18n.of(loaded)).gettext
+        _choice_text(item, [(_("True"), q.answer), (_("False"), not q.answer)], multiple=False)
     elif isinstance(q, Short):
         _short_text(item, q)
     elif isinstance(q, Numeric):
@@ -662,7 +665,7 @@ def item_text(loaded: LoadedBank, q: Question, text: _Text, level: int = 3) -> s
     elif isinstance(q, Matching):
         _matching_text(item, [(p.left, p.right) for p in q.pairs])
     elif isinstance(q, Ordering):
-        _matching_text(item, ordering_pairs(q))
+        _matching_text(item, ordering_pairs(q, i18n.of(loaded)))
     elif isinstance(q, Cloze):
         _cloze_text(item, q)
     else:

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 
 from typing_extensions import assert_never
 
+from kzquiz import i18n
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -111,10 +112,10 @@ def _blank(prompt: str, accepted: Sequence[str], q: Question, notes: Notes) -> I
     return (prompt, "Fill-in-the-Blank", list(accepted[:MAX_OPTIONS]), "")
 
 
-def items(q: Question, notes: Notes) -> list[Item]:
+def items(q: Question, notes: Notes, lang: str = "en") -> list[Item]:
     """The Quizizz rows for one question (none when the template cannot hold it)."""
     if isinstance(q, (Single, Multiple, TrueFalse)):
-        row = choice_row(q)
+        row = choice_row(q, lang)
         assert row is not None
         if len(row.answers) > MAX_OPTIONS:
             skipped(q, notes, f"{len(row.answers)} choices; Quizizz holds at most {MAX_OPTIONS}")
@@ -165,7 +166,7 @@ def render(job: RenderJob) -> Outputs:
         explanation = cell(feedback_text(job.loaded, q), "answer explanation", q, notes)
         seconds = time_limit(q)
         assert seconds in TIME_LIMITS
-        held = items(q, notes)
+        held = items(q, notes, i18n.of(job.loaded))
         if held:
             # Its Image Link column takes a web address, and a bank's pictures are files.
             picture_note(notes, q, PICTURES_LINK)

@@ -27,7 +27,9 @@ from collections.abc import Sequence
 
 from typing_extensions import assert_never
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
+from kzquiz.i18n import Translator, translator
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -57,13 +59,16 @@ def clean(text: str) -> str:
     return _LINE_BREAK.sub(" / ", text).replace("\t", " ").strip()
 
 
-def _accepted(answers: Sequence[str]) -> str:
+def _accepted(answers: Sequence[str], tr: Translator) -> str:
     first, rest = answers[0], answers[1:]
-    return f"{first} (also accepted: {'; '.join(rest)})" if rest else first
+    if not rest:
+        return first
+    return f"{first} " + tr.gettext("(also accepted: %(answers)s)") % {"answers": "; ".join(rest)}
 
 
-def cards(q: Question) -> list[tuple[str, str]]:
+def cards(q: Question, lang: str = "en") -> list[tuple[str, str]]:
     """The (term, definition) cards for one question, before cleaning."""
+    tr = translator(lang)
     if isinstance(q, (Single, Multiple)):
         # The choices go on the term side: "Select all that apply" needs something to select.
         lettered = [
@@ -74,16 +79,18 @@ def cards(q: Question) -> list[tuple[str, str]]:
         right = [text for text, c in zip(lettered, q.choices, strict=True) if c.correct]
         return [(term, "; ".join(right))]
     if isinstance(q, TrueFalse):
-        return [(f"True or false: {q.stem}", q.answer_text())]
+        return [
+            (tr.gettext("True or false: %(statement)s") % {"statement": q.stem}, tr.answer_text(q))
+        ]
     if isinstance(q, Short):
-        return [(q.stem, _accepted(q.answers))]
+        return [(q.stem, _accepted(q.answers, tr))]
     if isinstance(q, Numeric):
-        return [(numeric_prompt(q), q.answer_text())]
+        return [(numeric_prompt(q, lang), tr.answer_text(q))]
     if isinstance(q, Cloze):
         out = []
         for k, alternatives in enumerate(q.blanks):
             before, after = cloze_with_one_blank(q, k)
-            out.append((f"{before}_____{after}", _accepted(alternatives)))
+            out.append((f"{before}_____{after}", _accepted(alternatives, tr)))
         return out
     if isinstance(q, Matching):
         return [(f"{p.left} ({q.stem})", p.right) for p in q.pairs]
@@ -98,7 +105,7 @@ def render_quizlet(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[b
     lines = []
     for q in questions:
         picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
-        for term, definition in cards(q):
+        for term, definition in cards(q, i18n.of(loaded)):
             lines.append(f"{clean(term)}\t{clean(definition)}")
     return "".join(line + "\n" for line in lines).encode("utf-8"), notes.items
 

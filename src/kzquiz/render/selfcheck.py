@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
 from kzquiz.images import Figure, figure
@@ -80,6 +81,8 @@ def render_page(
     """The self-check page for these questions (in this order) as UTF-8 bytes."""
     seed = DEFAULT_SEED if seed is None else seed
     rng = random.Random(seed)
+    lang = i18n.of(loaded)
+    tr = i18n.translator(lang)
     reading = passage(loaded)
     data: dict[str, Any] = {
         "topics": [
@@ -88,7 +91,7 @@ def render_page(
             if any(q.topic == t for q in questions)
         ],
         "questions": [
-            _with_pictures(loaded, q, page_question(q, loaded.paragraph_of.get(q.id), rng))
+            _with_pictures(loaded, q, page_question(q, loaded.paragraph_of.get(q.id), rng, tr))
             for q in questions
         ],
         # The worksheet's passage, numbered as the feedback cites it. It quotes the evidence,
@@ -105,10 +108,13 @@ def render_page(
     css = _asset("selfcheck.css")
     js = _asset("selfcheck.js")
     html = (
-        env()
+        env(lang)
         .get_template(f"{_TEMPLATES}/page.html.j2")
         .render(
             language=loaded.bank.bank.language,
+            ui=lang,
+            decimal=i18n.decimal_style(lang),
+            text_json=_markup(script_json(page_text(lang))),
             title=loaded.title,
             source_title=loaded.source.title or loaded.bank.bank.source.title,
             source_date=loaded.bank.bank.source.date or "",
@@ -128,7 +134,12 @@ def render_page(
     return html.encode("utf-8")
 
 
-def page_question(question: Question, paragraph: int | None, rng: random.Random) -> dict[str, Any]:
+def page_question(
+    question: Question,
+    paragraph: int | None,
+    rng: random.Random,
+    tr: i18n.Translator | None = None,
+) -> dict[str, Any]:
     """One question as the page's script reads it; display orders drawn from `rng`.
 
     Answers keep bank order (responses are graded in bank order, as in kzquiz.grading);
@@ -139,7 +150,7 @@ def page_question(question: Question, paragraph: int | None, rng: random.Random)
         "type": question.type,
         "topic": question.topic,
         "prompt": question.stem,
-        "answerText": question.answer_text(),
+        "answerText": (tr or i18n.translator("en")).answer_text(question),
         "explanation": question.explanation,
         "evidence": question.evidence,
         "paragraph": paragraph,
@@ -187,6 +198,82 @@ def _picture(shown: Figure) -> dict[str, str]:
         "caption": shown.caption or "",
         "credit": shown.credit or "",
     }
+
+
+def page_text(lang: str) -> dict[str, Any]:
+    """The script's own words in a language: messages (plural ones as every form) and rules."""
+    tr = i18n.translator(lang)
+    _ = tr.gettext
+
+    def forms(singular: str, plural: str) -> list[str]:
+        return i18n.plural_forms(lang, singular, plural)
+
+    messages: dict[str, Any] = {
+        "storageLost": _(
+            "This browser does not let the page keep your answers; they will be lost on reload."
+        ),
+        "true": _("True"),
+        "false": _("False"),
+        "selectAll": _("(select all that apply)"),
+        "numberHint": _("Give the number in digits, with a point or a comma for decimals."),
+        "numberHintUnit": _(
+            "Give the number (unit: %(unit)s) in digits, with a point or a comma for decimals."
+        ),
+        "blankOf": _("Blank %(n)s of %(count)s"),
+        "fillBlanks": _("Fill in the blanks."),
+        "choose": _("Choose…"),
+        "orderHint": _("Use the ↑ and ↓ buttons (or Tab and Enter) to put the items in order."),
+        "moveUp": _("Move “%(item)s” up"),
+        "moveDown": _("Move “%(item)s” down"),
+        "moved": _("“%(item)s” moved to position %(n)s of %(count)s."),
+        "quote": _("“%(quote)s”"),
+        "tagPickedRight": _("✓ your answer, right"),
+        "tagPickedWrong": _("✗ your answer, wrong"),
+        "tagCorrect": _("correct answer"),
+        "rightPlace": _("✓ right place"),
+        "belongsAt": _("✗ belongs at %(n)s"),
+        "blankAnswer": _("(answer: %(answer)s)"),
+        "matchRight": _("✓ right"),
+        "matchAnswer": _("answer: %(answer)s"),
+        "right": _("✓ Right"),
+        "notAnswered": _("– Not answered (not counted)"),
+        "notNumber": _("(“%(text)s” is not a number)"),
+        "partsBlanks": _("(%(right)s of %(n)s blanks right)"),
+        "partsMatches": _("(%(right)s of %(n)s matches right)"),
+        "wrong": _("✗ Wrong"),
+        "answer": _("Answer:"),
+        "fromArticle": _("From the article"),
+        "backToScore": _("↑ Back to the score"),
+        "article": _("The article: “%(title)s”"),
+        "paragraphs": forms("%(num)s numbered paragraph", "%(num)s numbered paragraphs"),
+        "paragraph": _("Paragraph"),
+        "backToQuestion": _("↩ Back to question %(n)s"),
+        "citeParagraph": _("paragraph %(n)s"),
+        "questionOf": _("Question %(n)s of %(count)s"),
+        "nothingAnswered": forms(
+            "Nothing answered: %(num)s question left blank",
+            "Nothing answered: %(num)s questions left blank",
+        ),
+        "answeredRight": forms(
+            "%(right)s of %(num)s answered right (%(percent)s)",
+            "%(right)s of %(num)s answered right (%(percent)s)",
+        ),
+        "leftBlank": forms("%(num)s left blank", "%(num)s left blank"),
+        "checked": _("Checked: %(summary)s."),
+        "retrying": forms(
+            "Retrying %(num)s question answered wrong", "Retrying %(num)s questions answered wrong"
+        ),
+        "answeredOf": _("Answered %(done)s of %(count)s."),
+        "thisRound": _("This round:"),
+        "questionN": _("Question %(n)s"),
+        "overall": forms(
+            "Over all rounds: %(best)s of %(num)s question answered right at least once.",
+            "Over all rounds: %(best)s of %(num)s questions answered right at least once.",
+        ),
+        "confirmReset": _("Start over? This clears every answer on this page."),
+        "cleared": _("Cleared. Starting over."),
+    }
+    return {"messages": messages, "plural": "ru" if lang == "ru" else "one"}
 
 
 def _number(x: float) -> float | str:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
+from kzquiz.i18n import N_, Translator, translator
 from kzquiz.images import Figure, figure, has_images
 from kzquiz.model import (
     QUESTION_TYPES,
@@ -43,25 +44,26 @@ BUILD_SEED = 1
 # Small selections may have fewer distinct orders than versions; then a repeat is accepted.
 _DISTINCT_ATTEMPTS = 20
 
+# English here; translated where they are printed (kzquiz.i18n).
 INSTRUCTIONS: dict[str, str] = {
-    "single": "Tick the one correct answer.",
-    "multiple": "Tick every correct answer; there may be more than one.",
-    "truefalse": "Tick True or False.",
-    "cloze": "Write the missing word or words on each line.",
-    "short": "Answer in a few words on the lines.",
-    "numeric": "Write a number in the box.",
-    "matching": "Write the letter of the matching item in each box.",
-    "ordering": "Number the items in the correct order, starting with 1.",
+    "single": N_("Tick the one correct answer."),
+    "multiple": N_("Tick every correct answer; there may be more than one."),
+    "truefalse": N_("Tick True or False."),
+    "cloze": N_("Write the missing word or words on each line."),
+    "short": N_("Answer in a few words on the lines."),
+    "numeric": N_("Write a number in the box."),
+    "matching": N_("Write the letter of the matching item in each box."),
+    "ordering": N_("Number the items in the correct order, starting with 1."),
 }
 TYPE_LABELS: dict[str, str] = {
-    "single": "One answer",
-    "multiple": "Several answers",
-    "truefalse": "True or false",
-    "cloze": "Fill in the gaps",
-    "short": "Short answer",
-    "numeric": "Number",
-    "matching": "Matching",
-    "ordering": "Ordering",
+    "single": N_("One answer"),
+    "multiple": N_("Several answers"),
+    "truefalse": N_("True or false"),
+    "cloze": N_("Fill in the gaps"),
+    "short": N_("Short answer"),
+    "numeric": N_("Number"),
+    "matching": N_("Matching"),
+    "ordering": N_("Ordering"),
 }
 
 
@@ -118,6 +120,7 @@ class Item:
     hint: str = ""
     image: Figure | None = None  # shown with the prompt
     explanation_image: Figure | None = None  # shown in the key, with the explanation
+    answer: str = ""  # the answer in the sheet's language (numbers), where it is text
 
     @property
     def points(self) -> str:
@@ -132,7 +135,7 @@ class Item:
         if isinstance(q, Single | Multiple):
             return ", ".join(c.letter for c in self.choices if c.correct)
         if isinstance(q, TrueFalse):
-            return q.answer_text()
+            return next(c.text for c in self.choices if c.correct)
         if isinstance(q, Cloze):
             if len(q.blanks) == 1:
                 return q.blanks[0][0]
@@ -141,7 +144,7 @@ class Item:
             return " · ".join(f"{r.number}\u2009{r.answer}" for r in self.rows)
         if isinstance(q, Ordering):
             return ", ".join(str(s.position) for s in self.steps)
-        return q.answer_text()
+        return self.answer or q.answer_text()
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ class _Sheet:
     digits: int = 1  # of the highest question number, to size the number column
     large_print: bool = False
     types: list[tuple[str, str, str]] = field(default_factory=list)  # (type, label, instruction)
+    ui: str = "en"  # the language of the text around the questions (kzquiz.i18n)
 
 
 def render_worksheets(
@@ -210,7 +214,12 @@ def _render(
     options: WorksheetOptions,
     rng: random.Random,
 ) -> dict[str, bytes]:
-    versions = layout(loaded, questions, options.versions, rng)
+    from kzquiz import i18n
+
+    lang = i18n.of(loaded)
+    tr = translator(lang)
+    _ = tr.gettext
+    versions = layout(loaded, questions, options.versions, rng, tr)
     present = {q.type for q in questions}
     sheet = _Sheet(
         title=options.title or loaded.title,
@@ -223,12 +232,13 @@ def _render(
         points=sum(q.score for q in questions),
         digits=len(str(len(questions))),
         large_print=options.large_print,
-        types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
+        types=[(t, _(TYPE_LABELS[t]), _(INSTRUCTIONS[t])) for t in QUESTION_TYPES if t in present],
+        ui=lang,
     )
     from kzquiz.render import env
 
-    worksheet = env().get_template("worksheet/worksheet.html.j2")
-    key = env().get_template("worksheet/key.html.j2")
+    worksheet = env(lang).get_template("worksheet/worksheet.html.j2")
+    key = env(lang).get_template("worksheet/key.html.j2")
     files: dict[str, bytes] = {}
     reading = passage(loaded) if options.reading else None
     for version in versions:
@@ -236,15 +246,18 @@ def _render(
             sheet=sheet,
             version=version,
             reading=reading,
-            footer=footer(sheet.title, f"Version {version.letter}"),
+            footer=footer(sheet.title, _("Version %(letter)s") % {"letter": version.letter}, tr),
         )
         files[f"{loaded.id}-worksheet-{version.letter}.html"] = html.encode("utf-8")
     html = key.render(
         sheet=sheet,
         versions=versions,
         full=_full_key(versions),
-        footers={v.letter: footer(sheet.title, f"Key {v.letter}") for v in versions},
-        full_footer=footer(sheet.title, "Answer key"),
+        footers={
+            v.letter: footer(sheet.title, _("Key %(letter)s") % {"letter": v.letter}, tr)
+            for v in versions
+        },
+        full_footer=footer(sheet.title, _("Answer key"), tr),
     )
     files[f"{loaded.id}-key.html"] = html.encode("utf-8")
     return files
@@ -284,10 +297,15 @@ def pdf_files(bank_id: str, pages: dict[str, bytes], versions: int) -> dict[str,
 
 
 def layout(
-    loaded: LoadedBank, questions: Sequence[Question], versions: int, rng: random.Random
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    versions: int,
+    rng: random.Random,
+    tr: Translator | None = None,
 ) -> list[Version]:
     """Order the questions of each version (grouped by topic) and shuffle their parts."""
     topics = loaded.bank.topics
+    tr = tr or translator("en")
     # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
     by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
     for q in questions:
@@ -308,7 +326,7 @@ def layout(
             items = []
             for q in group:
                 number += 1
-                item = _item(q, number, loaded.paragraph_of.get(q.id), rng)
+                item = _item(q, number, loaded.paragraph_of.get(q.id), rng, tr)
                 if has_images(q):
                     item = dataclasses.replace(
                         item,
@@ -321,15 +339,18 @@ def layout(
     return out
 
 
-def _item(q: Question, number: int, paragraph: int | None, rng: random.Random) -> Item:
+def _item(
+    q: Question, number: int, paragraph: int | None, rng: random.Random, tr: Translator
+) -> Item:
     """Shuffle one question's parts for one version."""
+    _ = tr.gettext
     letters = string.ascii_uppercase
     if isinstance(q, Single | Multiple):
         choices = shuffled(q.choices, rng)
         hint = ""
         # Say "several" on the question itself: a student cannot tell from the boxes.
         if isinstance(q, Multiple) and "all that apply" not in q.prompt.casefold():
-            hint = "Tick all that apply."
+            hint = _("Tick all that apply.")
         return Item(
             number,
             q,
@@ -343,7 +364,7 @@ def _item(q: Question, number: int, paragraph: int | None, rng: random.Random) -
             number,
             q,
             paragraph,
-            choices=(Option("T", "True", q.answer), Option("F", "False", not q.answer)),
+            choices=(Option("T", _("True"), q.answer), Option("F", _("False"), not q.answer)),
         )
     if isinstance(q, Matching):
         # Several left items may share a right item; it is printed (and lettered) once.
@@ -363,7 +384,7 @@ def _item(q: Question, number: int, paragraph: int | None, rng: random.Random) -
         # Never print the items already in order: that would give the answer away.
         positions = scrambled(list(range(1, len(q.items) + 1)), rng)
         return Item(number, q, paragraph, steps=tuple(Step(q.items[p - 1], p) for p in positions))
-    return Item(number, q, paragraph)
+    return Item(number, q, paragraph, answer=tr.answer_text(q))
 
 
 @dataclass(frozen=True)
@@ -421,11 +442,20 @@ def accepted(q: Question) -> list[str]:
     return []
 
 
-def footer(title: str, label: str, limit: int = 60) -> Markup:
-    """The page footer's leading text as a CSS string: the (shortened) title and a label."""
+def footer(title: str, label: str, tr: Translator | None = None, limit: int = 60) -> Markup:
+    """The page footer as a CSS `content` value: the (shortened) title, a label, page N of M."""
     if len(title) > limit:
         title = title[: limit - 1].rstrip() + "…"
-    return css_string(f"{title} · {label} · page ")
+    # One message with both numbers, so a language can put them in its own order; the
+    # page counters go where its placeholders are.
+    text = (tr or translator("en")).gettext("page %(page)s of %(pages)s")
+    before, _, rest = text.partition("%(page)s")
+    middle, _, after = rest.partition("%(pages)s")
+    value = css_string(f"{title} · {label} · {before}") + " counter(page) "
+    value += css_string(middle) + " counter(pages)"
+    if after:
+        value += " " + css_string(after)
+    return Markup(value)
 
 
 def css_string(text: str) -> Markup:

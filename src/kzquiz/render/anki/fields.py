@@ -18,7 +18,9 @@ from functools import lru_cache
 from markupsafe import escape
 from typing_extensions import assert_never
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
+from kzquiz.i18n import N_
 from kzquiz.images import image_of
 from kzquiz.model import (
     Cloze,
@@ -31,12 +33,12 @@ from kzquiz.model import (
     Short,
     Single,
     TrueFalse,
-    format_number,
 )
 from kzquiz.render.anki.models import ID_FIELD, NoteType, note_type_of
 from kzquiz.select import scrambled, shuffled
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_EN = i18n.translator("en")
 
 # Characters that make bank text need escaping in a field: HTML's, and those Anki gives a
 # meaning (braces, brackets; colons inside a cloze answer). Most bank text contains none of
@@ -90,19 +92,20 @@ def lettered_html(items: Sequence[tuple[str, str]]) -> str:
     return f'<ul class="kz-list">{"".join(_badged("li", k, text) for k, text in items)}</ul>'
 
 
-def short_html(answers: Sequence[str]) -> str:
+def short_html(answers: Sequence[str], tr: i18n.Translator | None = None) -> str:
     """The model answer, then any other accepted answers."""
     out = f'<p class="kz-answer-main">{_t(answers[0])}</p>'
     if len(answers) > 1:
-        out += f'<p class="kz-also">Also accepted: {"; ".join(_t(a) for a in answers[1:])}</p>'
+        label = (tr or _EN).gettext("Also accepted:")
+        out += f'<p class="kz-also">{label} {"; ".join(_t(a) for a in answers[1:])}</p>'
     return out
 
 
-def numeric_html(value: str, accepted: str) -> str:
+def numeric_html(value: str, accepted: str, tr: i18n.Translator | None = None) -> str:
     """The number with its unit, then the accepted interval if there is one."""
     out = f'<p class="kz-answer-main">{_t(value)}</p>'
     if accepted:
-        out += f'<p class="kz-also">Accepted: {_t(accepted)}</p>'
+        out += f'<p class="kz-also">{(tr or _EN).gettext("Accepted:")} {_t(accepted)}</p>'
     return out
 
 
@@ -112,11 +115,11 @@ def ordering_back_html(items: Sequence[tuple[str, str]]) -> str:
     return f'<ol class="kz-steps">{rows}</ol>'
 
 
-def source_html(title: str, date: str, paragraph: int) -> str:
+def source_html(title: str, date: str, paragraph: int, tr: i18n.Translator | None = None) -> str:
     """Where the evidence quote comes from: article title, date and paragraph."""
     out = _source_head(title, date)
     if paragraph:
-        out += f", paragraph {paragraph}"
+        out += ", " + (tr or _EN).gettext("paragraph %(n)s") % {"n": paragraph}
     return out
 
 
@@ -129,14 +132,19 @@ def _source_head(title: str, date: str) -> str:
     return out
 
 
-def deck_description_html(title: str, source_title: str, date: str, url: str) -> str:
+def deck_description_html(
+    title: str, source_title: str, date: str, url: str, tr: i18n.Translator | None = None
+) -> str:
     """The top deck's description: the bank and its source (linked only over http/https)."""
+    _ = (tr or _EN).gettext
     source = _t(source_title)
     if url.startswith(("https://", "http://")):
         source = f'<a href="{_t(url)}">{source}</a>'
     if date:
         source += f" ({_t(date)})"
-    return f"<p>{_t(title)}: questions made with kzquiz.</p><p>Source: {source}</p>"
+    made = _("%(title)s: questions made with kzquiz.") % {"title": _t(title)}
+    label = _("Source:")
+    return f"<p>{made}</p><p>{label} {source}</p>"
 
 
 # json.dumps(s, ensure_ascii=False) for a str, without the encoder set-up of every call.
@@ -186,12 +194,14 @@ def _rng(bank_id: str, question_id: str) -> random.Random:
 def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     """Render one question into its note type, fields, tags and deck."""
     info = loaded.bank.bank
-    nt = note_type_of(q)
+    lang = i18n.of(loaded)
+    tr = i18n.translator(lang)
+    nt = note_type_of(q, lang)
     fields: dict[str, str] = {
         "Explanation": anki_text(q.explanation),
         "Evidence": anki_text(q.evidence),
         "Source": source_html(
-            info.source.title, info.source.date or "", loaded.paragraph_of.get(q.id, 0)
+            info.source.title, info.source.date or "", loaded.paragraph_of.get(q.id, 0), tr
         ),
         ID_FIELD: anki_text(q.id),
     }
@@ -199,11 +209,11 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     # the rest of a short question's note.
     if isinstance(q, (Single, Multiple, TrueFalse)):
         if isinstance(q, TrueFalse):
-            options = [("True", q.answer), ("False", not q.answer)]
-            instruction = "True or false?"
+            options = [(tr.gettext("True"), q.answer), (tr.gettext("False"), not q.answer)]
+            instruction = tr.gettext("True or false?")
         else:
             options = [(c.text, c.correct) for c in shuffled(q.choices, _rng(loaded.id, q.id))]
-            instruction = choice_instruction(q)
+            instruction = tr.gettext(choice_instruction(q)) if choice_instruction(q) else ""
         lettered = [(LETTERS[i], text) for i, (text, _) in enumerate(options)]
         right = [(LETTERS[i], text) for i, (text, ok) in enumerate(options) if ok]
         fields |= {
@@ -219,7 +229,7 @@ def note_spec(loaded: LoadedBank, q: Question) -> NoteSpec:
     elif isinstance(q, Matching):
         fields |= {"Prompt": anki_text(q.prompt), "Pairs": pairs_cloze(q)}
     elif isinstance(q, (Short, Numeric, Ordering)):
-        fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, loaded.id)}
+        fields |= {"Prompt": anki_text(q.prompt), **_answer_fields(q, loaded.id, tr)}
     else:
         assert_never(q)
     if q.image is not None:
@@ -263,8 +273,8 @@ _SAYS_ONE = re.compile(r"\b(?:choose|select|pick|tick|mark) (?:one|the best|the 
 def choice_instruction(q: Single | Multiple) -> str:
     """How many options to pick, unless the prompt already says so (then empty)."""
     if isinstance(q, Multiple):
-        return "" if _SAYS_ALL.search(q.prompt) else "Choose all that apply."
-    return "" if _SAYS_ONE.search(q.prompt) else "Choose one answer."
+        return "" if _SAYS_ALL.search(q.prompt) else N_("Choose all that apply.")
+    return "" if _SAYS_ONE.search(q.prompt) else N_("Choose one answer.")
 
 
 @lru_cache(maxsize=256)
@@ -273,21 +283,33 @@ def deck_name(title: str, topic_name: str) -> str:
     return f"{deck_part(title)}::{deck_part(topic_name)}"
 
 
-def _answer_fields(q: Short | Numeric | Ordering, bank_id: str) -> dict[str, str]:
+def _answer_fields(
+    q: Short | Numeric | Ordering, bank_id: str, tr: i18n.Translator = _EN
+) -> dict[str, str]:
+    _ = tr.gettext
     if isinstance(q, Short):
         return {
-            "Instruction": "Answer in a word or a few words.",
+            "Instruction": _("Answer in a word or a few words."),
             "Details": "",
-            "Answer": short_html(q.answers),
+            "Answer": short_html(q.answers, tr),
         }
     if isinstance(q, Numeric):
-        value = format_number(q.answer) + (f" {q.unit}" if q.unit else "")
+        value = tr.number(q.answer) + (f" {q.unit}" if q.unit else "")
         lo, hi = q.bounds
-        accepted = "" if lo == hi else f"{format_number(lo)} to {format_number(hi)}"
+        accepted = (
+            ""
+            if lo == hi
+            else _("%(low)s to %(high)s") % {"low": tr.number(lo), "high": tr.number(hi)}
+        )
+        instruction = (
+            _("Give a number (unit: %(unit)s).") % {"unit": q.unit}
+            if q.unit
+            else _("Give a number.")
+        )
         return {
-            "Instruction": anki_text(f"Give a number{f' (unit: {q.unit})' if q.unit else ''}."),
+            "Instruction": anki_text(instruction),
             "Details": "",
-            "Answer": numeric_html(value, accepted),
+            "Answer": numeric_html(value, accepted, tr),
         }
     if isinstance(q, Ordering):
         order = scrambled(range(len(q.items)), _rng(bank_id, q.id))
@@ -295,7 +317,7 @@ def _answer_fields(q: Short | Numeric | Ordering, bank_id: str) -> dict[str, str
         shown = [(LETTERS[pos], q.items[i]) for pos, i in enumerate(order)]
         correct = [(letter_of[i], item) for i, item in enumerate(q.items)]
         return {
-            "Instruction": "Put the lettered items in order.",
+            "Instruction": _("Put the lettered items in order."),
             "Details": lettered_html(shown),
             "Answer": ordering_back_html(correct),
         }

@@ -10,6 +10,23 @@ CHOICE_MODEL_ID = 95174190684992
 CLOZE_MODEL_ID = 48029149304556
 ANSWER_MODEL_ID = 254364170374754
 MATCHING_MODEL_ID = 180351080690188
+# The note types of the other languages (kzquiz.i18n), fixed forever in the same way
+# (stable_id("model", <kind>, <language>)): a deck built in Russian never takes over the
+# English note types, so switching a bank's language cannot clash with imported notes.
+LANGUAGE_MODEL_IDS: dict[str, dict[str, int]] = {
+    "ru": {
+        "choice": 78018801828026,
+        "cloze": 159976382910636,
+        "answer": 252541014458893,
+        "matching": 69858921745760,
+    },
+    "kk": {
+        "choice": 242834003608743,
+        "cloze": 8181785978993,
+        "answer": 157017688498639,
+        "matching": 182761544596157,
+    },
+}
 
 # genanki.util.BASE91_TABLE, Anki's alphabet for GUIDs.
 _BASE91 = (

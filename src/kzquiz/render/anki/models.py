@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import genanki
 from typing_extensions import assert_never
 
+from kzquiz.i18n import N_, translator
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -25,6 +29,7 @@ from kzquiz.render.anki.ids import (
     ANSWER_MODEL_ID,
     CHOICE_MODEL_ID,
     CLOZE_MODEL_ID,
+    LANGUAGE_MODEL_IDS,
     MATCHING_MODEL_ID,
     stable_id,
 )
@@ -45,6 +50,7 @@ class NoteType:
     front: str
     back: str
     cloze: bool = False
+    lang: str = "en"  # the language of its templates' own words (kzquiz.i18n)
 
     def field_id(self, field: str) -> int:
         """The fixed id Anki keeps for a field (matches fields across imports)."""
@@ -120,16 +126,36 @@ MATCHING = NoteType(
 NOTE_TYPES: tuple[NoteType, ...] = (CHOICE, CLOZE, ANSWER, MATCHING)
 
 
-def note_type_of(q: Question) -> NoteType:
+@cache
+def note_types(lang: str = "en") -> tuple[NoteType, ...]:
+    """Our note types in a language: English's are NOTE_TYPES, each other language has its own.
+
+    Their own ids, names ("kzquiz Choice (ru)"), field and template ids: notes built in one
+    language never rewrite the note types of another. Field names stay English, so the
+    QuestionId search works the same in every language.
+    """
+    if lang == "en":
+        return NOTE_TYPES
+    ids = LANGUAGE_MODEL_IDS[lang]
+    return tuple(
+        dataclasses.replace(
+            nt, key=f"{nt.key}-{lang}", name=f"{nt.name} ({lang})", model_id=ids[nt.key], lang=lang
+        )
+        for nt in NOTE_TYPES
+    )
+
+
+def note_type_of(q: Question, lang: str = "en") -> NoteType:
     """The note type a question is shown as."""
+    choice, cloze, answer, matching = note_types(lang)
     if isinstance(q, (Single, Multiple, TrueFalse)):
-        return CHOICE
+        return choice
     if isinstance(q, Cloze):
-        return CLOZE
+        return cloze
     if isinstance(q, Matching):
-        return MATCHING
+        return matching
     if isinstance(q, (Short, Numeric, Ordering)):
-        return ANSWER
+        return answer
     assert_never(q)
 
 
@@ -143,14 +169,44 @@ def _template_text(name: str) -> str:
     return (resources.files("kzquiz") / "templates" / "anki" / name).read_text(encoding="utf-8")
 
 
+# The words of the card templates (templates/anki), as they stand there in English: another
+# language's note types get them replaced by the catalog's, between tags (HTML) or as
+# string literals (choice.js). English templates are used exactly as they are.
+TEMPLATE_WORDS: tuple[str, ...] = (
+    N_("Answer"),
+    N_("Why"),
+    N_("Fill in the blank."),
+    N_("What does this item match?"),
+)
+SCRIPT_WORDS: tuple[str, ...] = (
+    N_("You did not pick an option."),
+    N_("Right: you picked "),
+    N_("Partly right: you picked "),
+    N_("; the answer is "),
+    N_("Wrong: you picked "),
+)
+
+
+def _translated(text: str, lang: str) -> str:
+    """A card template with its own words in `lang`."""
+    if lang == "en":
+        return text
+    _ = translator(lang).gettext
+    for word in TEMPLATE_WORDS:
+        text = text.replace(f">{word}<", f">{_(word)}<")
+    for word in SCRIPT_WORDS:
+        text = text.replace(json.dumps(word), json.dumps(_(word), ensure_ascii=False))
+    return text
+
+
 def _templates(nt: NoteType) -> tuple[str, str]:
     explain = _template_text("explain.html")
     front = _template_text(nt.front)
-    if nt is CHOICE:
+    if nt.front == CHOICE.front:
         # The tap-to-pick script lives in the front; {{FrontSide}} carries it to the back.
         front += "<script>\n" + _template_text("choice.js") + "</script>\n"
     back = _template_text(nt.back).replace("<!-- kzquiz:explain -->\n", explain)
-    return front, back
+    return _translated(front, nt.lang), _translated(back, nt.lang)
 
 
 def model_json(nt: NoteType) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import genanki
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import OutputError
 from kzquiz.images import media as question_media
@@ -33,7 +34,7 @@ from kzquiz.render.anki.fields import (
     note_spec,
 )
 from kzquiz.render.anki.ids import note_guid, stable_id
-from kzquiz.render.anki.models import NOTE_TYPES, genanki_model, model_json
+from kzquiz.render.anki.models import genanki_model, model_json, note_types
 from kzquiz.render.anki.state import (
     LOCK_FORMAT,
     MAX_MOD,
@@ -84,7 +85,7 @@ def build_deck(
     old_models = dict(previous.models) if previous else {}
 
     models: dict[str, Stamp] = {}
-    for nt in NOTE_TYPES:
+    for nt in note_types(i18n.of(loaded)):
         digest = _hash_json(model_json(nt))
         old = old_models.get(nt.name)
         mod = old.mod if old and old.hash == digest else next_mod(old, clock(), nt.name)
@@ -166,7 +167,11 @@ def _hash_json(data: Any) -> str:
 def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> tuple[bytes, int]:
     info = loaded.bank.bank
     description = deck_description_html(
-        info.title, info.source.title, info.source.date or "", info.source.url or ""
+        info.title,
+        info.source.title,
+        info.source.date or "",
+        info.source.url or "",
+        i18n.translator(i18n.of(loaded)),
     )
     top = genanki.Deck(stable_id("deck", loaded.id), deck_part(info.title), description)
     topic_decks: dict[str, genanki.Deck] = {}
@@ -174,7 +179,9 @@ def _package(loaded: LoadedBank, specs: list[NoteSpec], lock: Lock) -> tuple[byt
         topic_decks[topic_id] = genanki.Deck(
             stable_id("deck", loaded.id, topic_id), deck_name(info.title, topic_name)
         )
-    models = {nt.key: genanki_model(nt, lock.models[nt.name].mod) for nt in NOTE_TYPES}
+    models = {
+        nt.key: genanki_model(nt, lock.models[nt.name].mod) for nt in note_types(i18n.of(loaded))
+    }
     for deck in topic_decks.values():
         # Every note type travels in the package, even one no selected question uses, so
         # its templates stay current in the collection.

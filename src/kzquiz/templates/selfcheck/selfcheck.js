@@ -14,6 +14,9 @@
   var NUMBER = /^[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
   // A comma not followed by groups of exactly three digits is a decimal comma ("1,93").
   var DECIMAL_COMMA = /^[+-]?[0-9]+,[0-9]+(?:[eE][+-]?[0-9]+)?$/;
+  // Where the page's language writes a decimal comma (ru, kk), a comma is always the decimal
+  // sign, a point is accepted too, and thousands are grouped with spaces ("1 500,5").
+  var COMMA_NUMBER = /^[+-]?(?:(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$/;
   var REL_EPS = 1e-9;
   // kzquiz.source.normalise: typographic quotes, dashes, no-break space and ellipsis.
   var TRANSLATE = {
@@ -35,8 +38,12 @@
   var YEAR = "(?:,? ([0-9]{4}))?";
   var DAY_MONTH = new RegExp("^(?:the )?" + DAY + "(?: of)? " + MONTH + YEAR + "$");
   var MONTH_DAY = new RegExp("^" + MONTH + "(?: the)? " + DAY + YEAR + "$");
-  // The bank's language, which the page declares on <html lang>.
-  var PAGE_LANGUAGE = document.documentElement.getAttribute("lang") || "en";
+  // The bank's language (<html data-language>; <html lang> is the language of the page's own
+  // text, which --language may set apart from the bank's).
+  var PAGE_LANGUAGE = document.documentElement.getAttribute("data-language") ||
+    document.documentElement.getAttribute("lang") || "en";
+  // "comma" where the page's language writes decimals with a comma (grading.parse_number).
+  var PAGE_DECIMAL = document.documentElement.getAttribute("data-decimal") || "point";
 
   function foldCase(text) {
     // grading.fold_case: lower, upper, lower again (ß and ẞ become "ss", ı becomes i), the
@@ -83,8 +90,12 @@
     return false;
   }
 
-  function parseNumber(text) {
+  function parseNumber(text, decimal) {
     var s = String(text).replace(EDGES, "").replace(/\u2212/g, "-");
+    if ((decimal === undefined ? PAGE_DECIMAL : decimal) === "comma") {
+      if (!COMMA_NUMBER.test(s)) { return null; }
+      return Number(s.replace(/[ \u00a0\u202f]/g, "").replace(",", "."));
+    }
     if (NUMBER.test(s)) { return Number(s.replace(/,/g, "")); }
     if (DECIMAL_COMMA.test(s)) { return Number(s.replace(",", ".")); }
     return null;
@@ -198,6 +209,31 @@
   /* ---- The page ---- */
 
   var meta = JSON.parse(document.getElementById("kzq-meta").textContent);
+  // The page's own words, from the language's catalog (kzquiz.render.selfcheck.page_text).
+  var TEXT = JSON.parse(document.getElementById("kzq-text").textContent);
+
+  function fill(message, vars) {
+    return String(message).replace(/%\((\w+)\)s/g, function (m, name) {
+      return vars && Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : m;
+    });
+  }
+  function msg(key, vars) { return fill(TEXT.messages[key], vars); }
+  // The catalog's plural rule: Russian has three forms (1, 2-4, 5-20 and so on), English and
+  // Kazakh two; the forms come in the catalog's order.
+  function pluralIndex(n) {
+    if (TEXT.plural === "ru") {
+      return n % 10 === 1 && n % 100 !== 11 ? 0
+        : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? 1 : 2;
+    }
+    return n === 1 ? 0 : 1;
+  }
+  function tn(key, n, vars) {
+    var forms = TEXT.messages[key];
+    var all = { num: n };
+    for (var k in vars || {}) { if (Object.prototype.hasOwnProperty.call(vars, k)) { all[k] = vars[k]; } }
+    return fill(forms[Math.min(pluralIndex(n), forms.length - 1)], all);
+  }
+  window.kzquizSelfcheck.plural = tn;
   var data = decode(document.getElementById("kzq-data").textContent, meta.bank);
   // One key per page (bank, questions, seed): every file:// page shares one localStorage.
   var STORE = meta.store;
@@ -288,7 +324,7 @@
     try { window.localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) {
       if (storageOk) {
         storageOk = false;
-        announce("This browser does not let the page keep your answers; they will be lost on reload.");
+        announce(msg("storageLost"));
       }
     }
   }
@@ -315,12 +351,12 @@
   function choiceWidget(q, body, number) {
     var multi = q.type === "multiple";
     var tf = q.type === "truefalse";
-    var labels = tf ? ["True", "False"] : q.choices;
+    var labels = tf ? [msg("true"), msg("false")] : q.choices;
     var order = tf ? [0, 1] : q.order;
     var inputs = [], rows = [];
     // Say that several answers may be right, unless the prompt already does.
     var needsHint = multi && !/all that apply/i.test(q.prompt);
-    var legend = el("legend", { "class": "prompt" }, [q.prompt, needsHint ? el("span", { "class": "hint" }, [" (select all that apply)"]) : null]);
+    var legend = el("legend", { "class": "prompt" }, [q.prompt, needsHint ? el("span", { "class": "hint" }, [" " + msg("selectAll")]) : null]);
     var list = el("ul", { "class": "options" });
     order.forEach(function (idx) {
       var id = "q-" + q.id + "-c" + idx;
@@ -349,9 +385,9 @@
           var correct = tf ? value(idx) === q.answer : q.correct.indexOf(idx) >= 0;
           var row = rows[idx];
           var tag = null;
-          if (input.checked && correct) { row.className = "option picked-right"; tag = el("span", { "class": "tag good" }, ["✓ your answer, right"]); }
-          else if (input.checked) { row.className = "option picked-wrong"; tag = el("span", { "class": "tag bad" }, ["✗ your answer, wrong"]); }
-          else if (correct) { row.className = "option missed"; tag = el("span", { "class": "tag good" }, ["correct answer"]); }
+          if (input.checked && correct) { row.className = "option picked-right"; tag = el("span", { "class": "tag good" }, [msg("tagPickedRight")]); }
+          else if (input.checked) { row.className = "option picked-wrong"; tag = el("span", { "class": "tag bad" }, [msg("tagPickedWrong")]); }
+          else if (correct) { row.className = "option missed"; tag = el("span", { "class": "tag good" }, [msg("tagCorrect")]); }
           if (tag) { row.appendChild(tag); }
         });
       },
@@ -377,7 +413,7 @@
     if (numeric) {
       body.appendChild(el("div", { "class": "number-row" }, [input, q.unit ? el("span", { "class": "unit" }, [q.unit]) : null]));
       body.appendChild(el("p", { "class": "hint", id: id + "-hint" }, [
-        "Give the number" + (q.unit ? " (unit: " + q.unit + ")" : "") + " in digits, with a point or a comma for decimals."
+        q.unit ? msg("numberHintUnit", { unit: q.unit }) : msg("numberHint")
       ]));
     } else {
       body.appendChild(el("div", null, [input]));
@@ -399,13 +435,13 @@
       var input = el("input", {
         type: "text", "class": "blank", id: "q-" + q.id + "-b" + seg, autocomplete: "off",
         spellcheck: "false", autocapitalize: "off",
-        "aria-label": "Blank " + (seg + 1) + " of " + q.blanks.length, "aria-describedby": number
+        "aria-label": msg("blankOf", { n: seg + 1, count: q.blanks.length }), "aria-describedby": number
       });
       var exp = el("span", { "class": "expected", hidden: true });
       inputs[seg] = input; expected[seg] = exp;
       para.appendChild(input); para.appendChild(exp);
     });
-    body.appendChild(el("p", { "class": "hint" }, ["Fill in the blanks."]));
+    body.appendChild(el("p", { "class": "hint" }, [msg("fillBlanks")]));
     body.appendChild(para);
     return {
       read: function () { return inputs.map(function (i) { return i.value; }); },
@@ -414,7 +450,7 @@
       mark: function (r, g) {
         inputs.forEach(function (input, k) {
           input.className = "blank " + (g.parts[k] ? "is-right" : "is-wrong");
-          if (!g.parts[k]) { expected[k].textContent = "(answer: " + q.blanks[k][0] + ")"; expected[k].hidden = false; }
+          if (!g.parts[k]) { expected[k].textContent = msg("blankAnswer", { answer: q.blanks[k][0] }); expected[k].hidden = false; }
         });
       },
       unmark: function () {
@@ -430,7 +466,7 @@
     var tbody = el("tbody");
     q.left.forEach(function (left, i) {
       var id = "q-" + q.id + "-m" + i;
-      var select = el("select", { id: id, "aria-describedby": number }, [el("option", { value: "" }, ["Choose…"])]);
+      var select = el("select", { id: id, "aria-describedby": number }, [el("option", { value: "" }, [msg("choose")])]);
       q.order.forEach(function (idx) { select.appendChild(el("option", { value: String(idx) }, [q.right[idx]])); });
       var exp = el("span", { "class": "expected", hidden: true });
       // The select already tells a screen reader its value; this is for eyes only.
@@ -460,10 +496,10 @@
           s.className = g.parts[i] ? "is-right" : "is-wrong";
           clear(expected[i]);
           if (g.parts[i]) {
-            expected[i].appendChild(document.createTextNode("✓ right"));
+            expected[i].appendChild(document.createTextNode(msg("matchRight")));
           } else {
             expected[i].appendChild(el("span", { "class": "wrong-mark" }, ["✗ "]));
-            expected[i].appendChild(document.createTextNode("answer: " + q.right[i]));
+            expected[i].appendChild(document.createTextNode(msg("matchAnswer", { answer: q.right[i] })));
           }
           expected[i].hidden = false;
         });
@@ -478,7 +514,7 @@
     var order = q.start.slice();
     var locked = false, marks = null;
     body.appendChild(el("p", { "class": "prompt", id: "q-" + q.id + "-prompt" }, [q.prompt]));
-    body.appendChild(el("p", { "class": "hint" }, ["Use the ↑ and ↓ buttons (or Tab and Enter) to put the items in order."]));
+    body.appendChild(el("p", { "class": "hint" }, [msg("orderHint")]));
     var list = el("ol", { "class": "order", "aria-labelledby": "q-" + q.id + "-prompt", "aria-describedby": number });
     body.appendChild(list);
 
@@ -486,13 +522,13 @@
       clear(list);
       order.forEach(function (idx, pos) {
         var text = q.items[idx];
-        var up = el("button", { type: "button", "class": "move", "data-dir": "up", "aria-label": "Move “" + text + "” up", disabled: locked || pos === 0 }, ["↑"]);
-        var down = el("button", { type: "button", "class": "move", "data-dir": "down", "aria-label": "Move “" + text + "” down", disabled: locked || pos === order.length - 1 }, ["↓"]);
+        var up = el("button", { type: "button", "class": "move", "data-dir": "up", "aria-label": msg("moveUp", { item: text }), disabled: locked || pos === 0 }, ["↑"]);
+        var down = el("button", { type: "button", "class": "move", "data-dir": "down", "aria-label": msg("moveDown", { item: text }), disabled: locked || pos === order.length - 1 }, ["↓"]);
         up.addEventListener("click", function () { move(pos, -1); });
         down.addEventListener("click", function () { move(pos, 1); });
         var cls = marks ? (marks[pos] ? "is-right" : "is-wrong") : null;
         var li = el("li", { "class": cls }, [el("span", { "class": "pos", "aria-hidden": "true" }, [(pos + 1) + "."]), el("span", { "class": "text" }, [text]),
-          marks ? el("span", { "class": "tag " + (marks[pos] ? "good" : "bad") }, [marks[pos] ? "✓ right place" : "✗ belongs at " + (idx + 1)]) : null,
+          marks ? el("span", { "class": "tag " + (marks[pos] ? "good" : "bad") }, [marks[pos] ? msg("rightPlace") : msg("belongsAt", { n: idx + 1 })]) : null,
           locked ? null : el("span", { "class": "moves" }, [up, down])]);
         list.appendChild(li);
         if (focusItem === idx) {
@@ -509,7 +545,7 @@
       var idx = order[pos];
       order[pos] = order[to]; order[to] = idx;
       draw(idx, dir);
-      announce("“" + q.items[idx] + "” moved to position " + (to + 1) + " of " + order.length + ".");
+      announce(msg("moved", { item: q.items[idx], n: to + 1, count: order.length }));
       changed(q);
     }
 
@@ -532,26 +568,26 @@
     clear(box);
     var verdict;
     var n = g.parts.length;
-    var unit = q.type === "cloze" ? "blanks" : q.type === "matching" ? "matches" : null;
+    var unit = q.type === "cloze" ? "partsBlanks" : q.type === "matching" ? "partsMatches" : null;
     if (g.correct) {
-      verdict = el("p", { "class": "verdict right" }, ["✓ Right"]);
+      verdict = el("p", { "class": "verdict right" }, [msg("right")]);
     } else if (blank) {
-      verdict = el("p", { "class": "verdict blank" }, ["– Not answered (not counted)"]);
+      verdict = el("p", { "class": "verdict blank" }, [msg("notAnswered")]);
     } else {
       var why = "";
-      if (q.type === "numeric" && parseNumber(r) === null) { why = " (“" + r + "” is not a number)"; }
-      else if (unit && n > 1) { why = " (" + g.parts.filter(Boolean).length + " of " + n + " " + unit + " right)"; }
-      verdict = el("p", { "class": "verdict wrong" }, ["✗ Wrong" + why]);
+      if (q.type === "numeric" && parseNumber(r) === null) { why = " " + msg("notNumber", { text: r }); }
+      else if (unit && n > 1) { why = " " + msg(unit, { right: g.parts.filter(Boolean).length, n: n }); }
+      verdict = el("p", { "class": "verdict wrong" }, [msg("wrong") + why]);
     }
     box.appendChild(verdict);
-    if (!g.correct) { box.appendChild(el("p", { "class": "answer" }, [el("strong", null, ["Answer: "]), q.answerText])); }
+    if (!g.correct) { box.appendChild(el("p", { "class": "answer" }, [el("strong", null, [msg("answer") + " "]), q.answerText])); }
     box.appendChild(el("p", { "class": "explanation" }, [q.explanation]));
     if (q.explanationImage) { box.appendChild(figure(q.explanationImage, "explanation")); }
     box.appendChild(el("blockquote", { "class": "evidence" }, [
-      el("p", null, ["“" + q.evidence + "”"]),
-      el("p", { "class": "cite" }, ["From the article", q.paragraph ? ", " : null, citation(q)])
+      el("p", null, [msg("quote", { quote: q.evidence })]),
+      el("p", { "class": "cite" }, [msg("fromArticle"), q.paragraph ? ", " : null, citation(q)])
     ]));
-    var back = el("a", { "class": "to-score", href: "#score" }, ["↑ Back to the score"]);
+    var back = el("a", { "class": "to-score", href: "#score" }, [msg("backToScore")]);
     back.addEventListener("click", function (e) { e.preventDefault(); goTo(scoreBox); });
     box.appendChild(back);
     box.hidden = false;
@@ -570,14 +606,14 @@
 
   function buildPassage(p) {
     passageBox.appendChild(el("summary", null, [
-      "The article: “" + p.title + "”" + (p.date ? " (" + p.date + ")" : "") +
-      " · " + p.paragraphs.length + " numbered paragraph" + (p.paragraphs.length === 1 ? "" : "s")
+      msg("article", { title: p.title }) + (p.date ? " (" + p.date + ")" : "") +
+      " · " + tn("paragraphs", p.paragraphs.length)
     ]));
     p.paragraphs.forEach(function (row) {
       var num = row[0], heading = row[1], text = row[2];
       if (heading) { passageBox.appendChild(el("h3", null, [heading])); }
       var para = el("p", { "class": "para", id: "para-" + num, tabindex: "-1" }, [
-        el("span", { "class": "pn" }, [el("span", { "class": "visually-hidden" }, ["Paragraph "]), String(num)]),
+        el("span", { "class": "pn" }, [el("span", { "class": "visually-hidden" }, [msg("paragraph") + " "]), String(num)]),
         el("span", { "class": "ptext" }, [text])
       ]);
       paragraphs[num] = para;
@@ -591,14 +627,14 @@
     passageBox.open = true;
     backLink.setAttribute("href", "#q-" + q.id);
     backLink.setAttribute("data-qid", q.id);
-    backLink.textContent = "↩ Back to question " + numberOf[q.id];
+    backLink.textContent = msg("backToQuestion", { n: numberOf[q.id] });
     para.querySelector(".ptext").appendChild(backLink);
     goTo(para);
   }
 
   function citation(q) {
     if (!q.paragraph) { return null; }
-    var label = "paragraph " + q.paragraph;
+    var label = msg("citeParagraph", { n: q.paragraph });
     if (!paragraphs[q.paragraph]) { return label; }
     var link = el("a", { href: "#para-" + q.paragraph }, [label]);
     link.addEventListener("click", function (e) { e.preventDefault(); showParagraph(q.paragraph, q); });
@@ -615,7 +651,7 @@
     // tabindex -1: links from the score and the passage move focus (and a phone's view) here.
     var card = el("section", { "class": "q", id: "q-" + q.id, "aria-labelledby": numberId, tabindex: "-1" });
     card.appendChild(el("h2", { "class": "q-meta", id: numberId }, [
-      el("span", { "class": "num" }, ["Question " + (i + 1) + " of " + questions.length]),
+      el("span", { "class": "num" }, [msg("questionOf", { n: i + 1, count: questions.length })]),
       " · " + (topicName[q.topic] || q.topic)
     ]));
     var make = { single: choiceWidget, multiple: choiceWidget, truefalse: choiceWidget, cloze: clozeWidget,
@@ -639,7 +675,6 @@
     showProgress();
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   // Each question asked this round is right, wrong, or blank (never answered): a blank is
   // neither counted against the student nor retried.
@@ -656,20 +691,20 @@
 
   function summary(t) {
     var answered = t.right.length + t.wrong.length;
-    if (!answered) { return "Nothing answered: " + plural(t.blank.length, "question") + " left blank"; }
-    return t.right.length + " of " + answered + " answered right (" + percent(t.right.length, answered) + ")" +
-      (t.blank.length ? "; " + t.blank.length + " left blank" : "");
+    if (!answered) { return tn("nothingAnswered", t.blank.length); }
+    return tn("answeredRight", answered, { right: t.right.length, percent: percent(t.right.length, answered) }) +
+      (t.blank.length ? "; " + tn("leftBlank", t.blank.length) : "");
   }
 
   function showProgress() {
     var ids = activeIds();
     if (state.checked) {
-      progress.textContent = "Checked: " + summary(tally()) + ".";
+      progress.textContent = msg("checked", { summary: summary(tally()) });
       return;
     }
     var done = ids.filter(function (id) { return isAnswered(byId[id], state.answers[id]); }).length;
-    var lead = state.active ? "Retrying " + plural(ids.length, "question") + " answered wrong · " : "";
-    progress.textContent = lead + "Answered " + done + " of " + ids.length + ".";
+    var lead = state.active ? tn("retrying", ids.length) + " · " : "";
+    progress.textContent = lead + msg("answeredOf", { done: done, count: ids.length });
   }
 
   function percent(a, b) { return b ? Math.round((100 * a) / b) + "%" : "0%"; }
@@ -683,7 +718,7 @@
     var ids = activeIds(), right = {}, blank = {};
     t.right.forEach(function (id) { right[id] = true; });
     t.blank.forEach(function (id) { blank[id] = true; });
-    document.getElementById("score-total").textContent = (state.active ? "This round: " : "") + summary(t);
+    document.getElementById("score-total").textContent = (state.active ? msg("thisRound") + " " : "") + summary(t);
     var tbody = scoreBox.querySelector("tbody");
     clear(tbody);
     data.topics.forEach(function (topic) {
@@ -698,7 +733,7 @@
     var list = wrongBox.querySelector("ol");
     clear(list);
     t.wrong.forEach(function (id) {
-      var link = el("a", { href: "#q-" + id }, ["Question " + numberOf[id]]);
+      var link = el("a", { href: "#q-" + id }, [msg("questionN", { n: numberOf[id] })]);
       link.addEventListener("click", function (e) { e.preventDefault(); goTo(cards[id]); });
       list.appendChild(el("li", null, [link, el("span", { "class": "excerpt" }, [" · " + excerpt(byId[id].prompt, 70)])]));
     });
@@ -706,7 +741,7 @@
     var overall = document.getElementById("score-overall");
     var best = questions.filter(function (q) { return state.best[q.id] === true; }).length;
     overall.textContent = state.round > 1
-      ? "Over all rounds: " + best + " of " + questions.length + " questions answered right at least once."
+      ? tn("overall", questions.length, { best: best })
       : "";
     overall.hidden = state.round <= 1;
     scoreBox.hidden = false;
@@ -761,16 +796,16 @@
     state.round += 1;
     save();
     render();
-    announce("Retrying " + plural(missed.length, "question") + " answered wrong.");
+    announce(tn("retrying", missed.length) + ".");
     var first = cards[missed[0]].querySelector("input, select, button");
     if (first) { first.focus(); }
   });
   resetBtn.addEventListener("click", function () {
-    if (!window.confirm("Start over? This clears every answer on this page.")) { return; }
+    if (!window.confirm(msg("confirmReset"))) { return; }
     try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing kept, nothing to clear */ }
     state = fresh();
     render();
-    announce("Cleared. Starting over.");
+    announce(msg("cleared"));
     var first = quiz.querySelector("input, select, button");
     if (first) { first.focus(); }
   });
