@@ -324,6 +324,13 @@ def worksheet(
         bool,
         typer.Option("--large-print", help="Larger type and more room to write."),
     ] = False,
+    answer_sheet: Annotated[
+        bool,
+        typer.Option(
+            "--answer-sheet",
+            help="Also write a bubble answer sheet per version, for `kzquiz grade`.",
+        ),
+    ] = False,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
 
@@ -349,6 +356,7 @@ def worksheet(
         reading=reading,
         large_print=large_print,
         pdf=pdf,
+        answer_sheet=answer_sheet,
     )
     request = pipeline.Request(
         ("worksheet",),
