@@ -123,10 +123,20 @@ def question_hash(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:12]
 
 
-def payload(bank_id: str, version: str, seed: int, digest: str, page: int, pages: int) -> str:
+def payload(
+    bank_id: str, version: str, seed: int, digest: str, page: int, pages: int, paper: str
+) -> str:
     """The QR code's text: fields joined by ';' (ids never hold ';')."""
     return ";".join(
-        (f"{QR_PREFIX}{FORMAT_VERSION}", bank_id, version, str(seed), digest, f"{page}/{pages}")
+        (
+            f"{QR_PREFIX}{FORMAT_VERSION}",
+            bank_id,
+            version,
+            str(seed),
+            digest,
+            f"{page}/{pages}",
+            paper,
+        )
     )
 
 
@@ -245,7 +255,7 @@ def sheet_layout(loaded: LoadedBank, version: Version, seed: int, paper: str = "
                 markers=markers,
                 qr_x=width - MARKER_INSET - MARKER - 4.0 - QR_SIZE,
                 qr_y=MARKER_INSET + 2.0,
-                payload=payload(loaded.id, version.letter, seed, digest, number, len(placed)),
+                payload=payload(loaded.id, version.letter, seed, digest, number, len(placed), paper),
                 student=_student(left + 22.0, MARKER_INSET + 26.0),
                 blocks=tuple(out),
             )
