@@ -80,7 +80,7 @@ def response(item: Item, right: bool, rng: random.Random, keyed_wrong: bool = Fa
     if isinstance(q, TrueFalse):
         return ("T" if q.answer else "F") if right else ("F" if q.answer else "T")
     if isinstance(q, Numeric):
-        lo, hi = q.bounds
+        _, hi = q.bounds
         value = q.answer if right else hi + 1 + rng.randint(0, 5)
         text = f"{value:g}"
         return text
@@ -152,9 +152,7 @@ def bubbles_for(item: Item, page: Page, text: str) -> list[tuple[float, float]]:
     return out
 
 
-def fill(
-    image: np.ndarray, centres: list[tuple[float, float]], rng: random.Random
-) -> np.ndarray:
+def fill(image: np.ndarray, centres: list[tuple[float, float]], rng: random.Random) -> np.ndarray:
     """Dark, slightly irregular ellipses at the centres (mm), like a pen's."""
     out = image.copy()
     k = DPI / 25.4
@@ -212,7 +210,9 @@ def degrade(image: np.ndarray, rng: random.Random, phone: bool = False) -> np.nd
                 [cw - rng.uniform(0, j) * cw, ch - rng.uniform(0, j) * ch],
             ]
         )
-        out = cv2.warpPerspective(out, cv2.getPerspectiveTransform(src, dst), (cw, ch), borderValue=205)
+        out = cv2.warpPerspective(
+            out, cv2.getPerspectiveTransform(src, dst), (cw, ch), borderValue=205
+        )
         # Uneven light across a photo.
         ramp = np.linspace(0.85, 1.0, cw, dtype=np.float32)[None, :]
         out = (out.astype(np.float32) * ramp).clip(0, 255).astype(np.uint8)

@@ -37,6 +37,7 @@ FLAGS: dict[str, str] = {
     "pdf": "--pdf",
     "format": "FORMAT",
     "scans": "SCANS",
+    "responses": "--responses",
 }
 
 

@@ -30,7 +30,6 @@ from kzquiz.render.answersheet import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
     Image = NDArray[Any]
@@ -128,6 +127,8 @@ def decode_image(data: bytes) -> Image:
     import cv2
     import numpy as np
 
+    # A damaged file is reported as a problem of its page; OpenCV's own log would repeat it.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     buffer = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE) if buffer.size else None
     if image is None:

@@ -66,6 +66,8 @@ class GradeResult:
     unclear: int = 0
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # never any; the CLI prints both
+    rows: list[GradebookRow] = field(default_factory=list)
+    stats: ClassStats | None = None
 
 
 @dataclass
@@ -94,8 +96,25 @@ def _read_csv(path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
+INSTALL_HINT = "grading needs OpenCV and pypdfium2: pip install 'kzquiz[grade]'"
+
+
+def missing() -> str | None:
+    """Why grading is not available here, or None when it is."""
+    try:
+        import cv2  # noqa: F401
+        import numpy  # noqa: F401
+        import pypdfium2  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError as exc:
+        return f"{INSTALL_HINT}; {exc}"
+    return None
+
+
 def run(request: GradeRequest, report: Report) -> GradeResult:
     """Grade every scan and typed response; write the gradebook, report and review page."""
+    reason = missing()
+    if reason is not None:
+        raise UsageError(reason)
     from kzquiz import pipeline
     from kzquiz.grade import omr, score
     from kzquiz.grade import report as reports
@@ -105,7 +124,7 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
 
     if not request.scans and request.responses is None:
         raise UsageError(
-            "give scans of answer sheets, or a CSV of typed `responses`", field="scans"
+            "scans: give scans of answer sheets, or a CSV of typed `responses`", field="scans"
         )
     loaded = pipeline.load(request.bank, report)
     result = GradeResult()
@@ -226,6 +245,7 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
     position = {q.id: i for i, q in enumerate(loaded.bank.questions)}
     questions = sorted((i.question for i in first.items), key=lambda q: position[q.id])
     rows, table, stat = _score(loaded, questions, students, result)
+    result.rows, result.stats = rows, stat
     files = {
         f"{loaded.id}-gradebook.csv": reports.gradebook(loaded, rows),
         f"{loaded.id}-grade-report.html": reports.report_html(loaded, stat, table, result.problems),

@@ -255,7 +255,9 @@ def sheet_layout(loaded: LoadedBank, version: Version, seed: int, paper: str = "
                 markers=markers,
                 qr_x=width - MARKER_INSET - MARKER - 4.0 - QR_SIZE,
                 qr_y=MARKER_INSET + 2.0,
-                payload=payload(loaded.id, version.letter, seed, digest, number, len(placed), paper),
+                payload=payload(
+                    loaded.id, version.letter, seed, digest, number, len(placed), paper
+                ),
                 student=_student(left + 22.0, MARKER_INSET + 26.0),
                 blocks=tuple(out),
             )
