@@ -419,9 +419,9 @@ def grade(
 
         kzquiz grade --responses typed.csv --seed 42 -n 20
     """
-    from kzquiz.grade.run import GradeRequest, run
+    from kzquiz import pipeline
 
-    request = GradeRequest(
+    request = pipeline.GradeRequest(
         scans=tuple(scans or ()),
         responses=responses,
         corrections=corrections,
@@ -431,7 +431,7 @@ def grade(
         seed=seed,
         out_dir=output,
     )
-    result = run(request, _err)
+    result = pipeline.grade(request, _err)
     for problem in result.problems:
         _err(f"problem: {problem}")
     typer.echo(
