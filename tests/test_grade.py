@@ -433,3 +433,39 @@ def test_worksheet_answer_sheet_cli(tmp_path: Path) -> None:
     for letter in "AB":
         html = (tmp_path / f"kz-spief-2022-answersheet-{letter}.html").read_text("utf-8")
         assert f"KZQ1;kz-spief-2022;{letter};3;" in html and "<script" not in html
+
+
+def test_multi_page_sheet_of_the_whole_bank(klass: Klass, tmp_path: Path) -> None:
+    loaded = klass.loaded
+    questions = list(loaded.bank.questions)
+    (version,) = sim.class_versions(loaded, questions, 1, 1)
+    blanks = sim.blank_pages(loaded, questions, 1, 1)["A"]
+    (student,) = sim.simulate(loaded, [version], 1, seed=9, keyed_wrong="")
+    pages = sim.student_pages(loaded, student, version, blanks, 1, random.Random(1))
+    assert len(pages) == 3
+    scan = tmp_path / "three.pdf"
+    images = [Image.fromarray(p) for p in pages]
+    # Scanned in the wrong order: pages stand alone (QR page number, student number on each).
+    images = [images[2], images[0], images[1]]
+    scan.write_bytes(_pdf(images))
+    result = run(GradeRequest(scans=(scan,), out_dir=tmp_path), lambda _: None)
+    assert result.problems == [] and result.pages == 3
+    (row,) = result.rows
+    expected = sum(
+        score.score(item, student.responses[item.number]).points for item in version.items
+    )
+    assert (row.student, row.score, row.max_score) == (
+        student.sid,
+        expected,
+        sum(q.score for q in questions),
+    )
+    # Without a page (here page 2) the student is still graded, and the missing page is named.
+    scan.write_bytes(_pdf(images[:2]))
+    partial = run(GradeRequest(scans=(scan,), out_dir=tmp_path), lambda _: None)
+    assert f"student {student.sid}: no scan of page 2; scored as unanswered" in partial.problems
+
+
+def _pdf(images: list[Image.Image]) -> bytes:
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=150)
+    return buffer.getvalue()
