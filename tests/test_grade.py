@@ -469,3 +469,28 @@ def _pdf(images: list[Image.Image]) -> bytes:
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=150)
     return buffer.getvalue()
+
+
+def test_letter_paper_and_sideways_scans_are_read(klass: Klass) -> None:
+    questions = pipeline.choose(klass.loaded, Selection(count=20), 4)
+    blank = sim.blank_pages(klass.loaded, questions, 4, 1, paper="letter")["A"][0]
+    for turn in (None, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180):
+        image = blank if turn is None else cv2.rotate(blank, turn)
+        scan = omr.read_page(image)
+        assert (scan.sheet.paper, scan.sheet.seed, scan.sheet.version) == ("letter", 4, "A")
+        width, height = PAPER_MM["letter"]
+        assert scan.image.shape == (round(height * omr.SCALE), round(width * omr.SCALE))
+
+
+def test_gradebook_is_formula_safe(klass: Klass, tmp_path: Path) -> None:
+    typed = tmp_path / "typed.csv"
+    typed.write_text('student,version,1\n"=HYPERLINK(""x"")",A,\n', "utf-8")
+    result = run(
+        GradeRequest(
+            responses=typed, seed=SEED, selection=Selection(count=COUNT), out_dir=tmp_path
+        ),
+        lambda _: None,
+    )
+    assert result.students == 1
+    gradebook = (tmp_path / "kz-spief-2022-gradebook.csv").read_text("utf-8").splitlines()
+    assert gradebook[1].startswith('"\'=HYPERLINK(""x"")",A,0,')
