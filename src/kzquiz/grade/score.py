@@ -85,7 +85,7 @@ def block_response(item: Item, scan: Scan, block: Block) -> str | None:
             if digit is None:
                 return None
             digits.append(digit)
-        used = "".join(digits).__len__()
+        used = len("".join(digits))
         if "" in digits[:used] or any(digits[used:]):
             return None  # a row left empty between digits: which number is meant?
         sign, point = _one(rows["sign"]), _one(rows["point"])
