@@ -37,6 +37,8 @@ FLAGS: dict[str, str] = {
     "pdf": "--pdf",
     "language": "--language",
     "format": "FORMAT",
+    "scans": "SCANS",
+    "responses": "--responses",
 }
 
 
@@ -338,6 +340,13 @@ def worksheet(
         typer.Option("--large-print", help="Larger type and more room to write."),
     ] = False,
     language: LanguageOpt = None,
+    answer_sheet: Annotated[
+        bool,
+        typer.Option(
+            "--answer-sheet",
+            help="Also write a bubble answer sheet per version, for `kzquiz grade`.",
+        ),
+    ] = False,
 ) -> None:
     """Make printable worksheets (one per version) and one answer key, as HTML to print.
 
@@ -363,6 +372,7 @@ def worksheet(
         reading=reading,
         large_print=large_print,
         pdf=pdf,
+        answer_sheet=answer_sheet,
     )
     request = pipeline.Request(
         ("worksheet",),
@@ -378,6 +388,71 @@ def worksheet(
     for note in result.notes:
         _err(f"note: {note}")
     typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
+    _print_files(result)
+
+
+@app.command(short_help="Grade scanned answer sheets or typed responses; item statistics.")
+def grade(
+    scans: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="SCANS...", help="Scans of answer sheets: PNG/JPEG or PDF pages."),
+    ] = None,
+    bank: Annotated[
+        Path | None, typer.Option("--bank", metavar="BANK", help="The question bank.")
+    ] = None,
+    responses: Annotated[
+        Path | None,
+        typer.Option("--responses", metavar="CSV", help="Typed responses: student,version,1,2,..."),
+    ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option("--corrections", metavar="CSV", help="Your decisions on doubtful marks."),
+    ] = None,
+    review: Annotated[
+        Path | None,
+        typer.Option("--review", metavar="FILE.html", help="Write doubtful marks' crops here."),
+    ] = None,
+    output: OutDir = None,
+    count: CountOpt = None,
+    topic: TopicOpt = None,
+    tag: TagOpt = None,
+    difficulty: DifficultyOpt = None,
+    type_: TypeOpt = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="SEED", help="The worksheet's seed (typed responses only)."),
+    ] = None,
+) -> None:
+    """Grade answer sheets: a gradebook CSV and an HTML report of every question.
+
+    Give the same selection options (-n, --topic ...) as the worksheet; each scan's QR code
+    names its version and seed. Unreadable pages and unclear marks are listed, never guessed.
+
+    Examples:
+
+        kzquiz grade scans.pdf --review review.html -o results/
+
+        kzquiz grade --responses typed.csv --seed 42 -n 20
+    """
+    from kzquiz import pipeline
+
+    request = pipeline.GradeRequest(
+        scans=tuple(scans or ()),
+        responses=responses,
+        corrections=corrections,
+        review=review,
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count),
+        seed=seed,
+        out_dir=output,
+    )
+    result = pipeline.grade(request, _err)
+    for problem in result.problems:
+        _err(f"problem: {problem}")
+    typer.echo(
+        f"graded {plural(result.students, 'student')} from {plural(result.pages, 'page')}"
+        f" ({plural(result.unclear, 'unclear mark')}):"
+    )
     _print_files(result)
 
 

@@ -178,6 +178,8 @@ FORMATS: tuple[Format, ...] = (
             "{id}-worksheet-?.pdf",
             "{id}-key.pdf",
             "{id}-worksheets.pdf",
+            "{id}-answersheet-?.html",
+            "{id}-answersheet-?.pdf",
         ),
         question_set=_worksheet_questions,
     ),

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from kzquiz import formats, speed
 from kzquiz.errors import OutputError, SelectionError, UsageError
+from kzquiz.grade.run import GradeRequest as GradeRequest
+from kzquiz.grade.run import GradeResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -473,3 +475,10 @@ def practise(
     saved, problem = practice.safe_save(loaded, session)
     # The record's count, not this run's: questions missed before and not asked now remain.
     return PracticeRun(loaded, seed, len(questions), len(session.to_practise), saved, problem)
+
+
+def grade(request: GradeRequest, report: Report = _quiet) -> GradeResult:
+    """`kzquiz grade`: scans and typed responses → gradebook and report (kzquiz.grade.run)."""
+    from kzquiz.grade.run import run
+
+    return run(request, report)

@@ -78,6 +78,7 @@ class WorksheetOptions:
     seed: int | None = None  # shown in the key so the set can be reproduced
     large_print: bool = False  # larger type and more room to write
     pdf: bool = False  # a PDF beside each page, and one of every version for one print job
+    answer_sheet: bool = False  # a machine-readable bubble sheet per version (render/answersheet)
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,19 @@ def render(job: RenderJob) -> Outputs:
         if reason is not None:
             raise UsageError(f"pdf: {reason}", field="pdf")
     files = render_worksheets(job.loaded, job.questions, options, random.Random(seed))
+    if options.answer_sheet:
+        from kzquiz.render import answersheet
+
+        files.update(
+            answersheet.render_sheets(
+                job.loaded,
+                job.questions,
+                versions=options.versions,
+                seed=seed,
+                paper=options.paper,
+                title=options.title or job.loaded.title,
+            )
+        )
     if options.pdf:
         files.update(pdf_files(job.loaded.id, files, options.versions))
     return Outputs(files=files)

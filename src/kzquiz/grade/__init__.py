@@ -1,0 +1,1 @@
+"""`kzquiz grade`: answer sheets and typed responses → scores, a gradebook and item statistics."""
