@@ -7,6 +7,7 @@ Usage:
     python benchmarks/run.py --json out.json # also write the numbers as JSON
     python benchmarks/run.py --quick         # 1k and 2k banks only, for a smoke run
     python benchmarks/run.py --kinds synthetic --no-peers --no-profile   # a shorter run
+    python benchmarks/run.py --budgets       # only the four absolute budgets, no growth
 
 Every row runs the `kzquiz` console script in a fresh process, as a user would, so
 interpreter start-up and imports count; the code it runs is this checkout's (src/ comes
@@ -402,7 +403,15 @@ def main() -> None:
     )
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--budgets",
+        action="store_true",
+        help="only the absolute budgets: the shipped bank, anki against the floor, the 10,000"
+        " build (rebuilt after a warm-up, `repeat` times); no growth, peers, steps or profile",
+    )
     args = parser.parse_args()
+    if args.budgets:
+        args.quick, args.kinds, args.no_peers, args.no_profile = False, "synthetic", True, True
     from kzquiz import formats
 
     exports = set(formats.export_names())
@@ -412,7 +421,7 @@ def main() -> None:
     kinds = tuple(k for k in args.kinds.split(",") if k)
     if "synthetic" not in kinds or set(kinds) - set(KINDS):
         raise SystemExit(f"--kinds: synthetic and any of {', '.join(KINDS)}")
-    sizes = (1000, 2000) if args.quick else (10_000, 20_000, 50_000)
+    sizes = (1000, 2000) if args.quick else (10_000,) if args.budgets else (10_000, 20_000, 50_000)
     growth_limits = (2.2,) if args.quick else (2.2, 5.5)
     base = sizes[0]
     kz = _kzquiz()
@@ -455,14 +464,24 @@ def main() -> None:
         rows += [kz_anki, floor]
         check = floor_check(synthetic, out / "anki-floor", out / "floor-check.apkg")
         print(f"floor --check: {check['output']}", file=sys.stderr, flush=True)
-        growth = measure_growth(
-            kz, banks, kinds, sizes, growth_limits, out / "growth", tmp, max(1, r // 2)
-        )
-        for kind in kinds:
-            for command in GROWTH_COMMANDS:
-                rows += growth[kind][command].values()
+        growth: dict[str, dict[str, dict[int, Row]]] = {}
+        if args.budgets:
+            (build_row,) = measure_together(
+                [(f"kzquiz build (synthetic {base:,})",
+                  _argv(kz, "build", synthetic, out / "growth"), tmp)],
+                r,
+            )  # fmt: skip
+            growth["synthetic"] = {"build": {base: build_row}}
+            rows.append(build_row)
+        else:
+            growth = measure_growth(
+                kz, banks, kinds, sizes, growth_limits, out / "growth", tmp, max(1, r // 2)
+            )
+            for kind in kinds:
+                for command in GROWTH_COMMANDS:
+                    rows += growth[kind][command].values()
         peer_results = [] if args.no_peers else measure_peers(kz, synthetic, out, tmp, 1)
-        steps = build_steps(synthetic, out / "steps")
+        steps = [] if args.budgets else build_steps(synthetic, out / "steps")
         profile = "" if args.no_profile else profile_build(synthetic, out / "profile")
     elapsed_total = time.perf_counter() - started
 
@@ -479,7 +498,7 @@ def main() -> None:
     budget(f"kzquiz build {base:,} (synthetic)", build_base.seconds, 4.0, "s", build_base.killed)
     budget("kzquiz check, shipped bank", shipped_check.seconds, 0.4, "s")
     budget("kzquiz build, shipped bank", shipped_build.seconds, 0.8, "s")
-    for kind in kinds:
+    for kind in kinds if not args.budgets else ():
         for command in GROWTH_COMMANDS:
             by_size = growth[kind][command]
             for n, limit in zip(sizes[1:], growth_limits, strict=True):
@@ -528,9 +547,11 @@ def main() -> None:
     print(
         f"\n{'version / import typer':<{width}}  {version_row.seconds / typer_row.seconds:>9.2f}x"
     )
-    print(
-        f"\n{f'build of {base:,}, step by step (in-process)':<{width}}  {'s':>9}  {'peak RSS MB':>11}"
-    )
+    if steps:
+        print(
+            f"\n{f'build of {base:,}, step by step (in-process)':<{width}}  {'s':>9}"
+            f"  {'peak RSS MB':>11}"
+        )
     for step in steps:
         print(f"{step['step']:<{width}}  {step['seconds']:>9.3f}  {step['peak_rss_mb']:>11.1f}")
     if profile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -766,6 +767,22 @@ LAYOUTS = {
         + "".join("  " + line for line in t.split("questions:\n")[1].splitlines(True))
     ),
     "control chars": lambda t: t.replace("topics:\n", "# \u2028 \x1b\ntopics:\n"),
+    # Text values written plain, single-quoted, with an escape, a comment, or on the next line.
+    "plain evidence": lambda t: re.sub(
+        r'^(    evidence: )"([^"\\:#]*)"$', r"\1\2", t, flags=re.MULTILINE
+    ),
+    "single-quoted": lambda t: re.sub(
+        r'^(    (?:evidence|prompt|text): )"([^"\\\']*)"$', r"\1'\2'", t, flags=re.MULTILINE
+    ),
+    "escaped": lambda t: re.sub(
+        r'^(    evidence: )"([^"\\]*) ([^"\\ ]*)"$', r'\1"\2\\x20\3"', t, flags=re.MULTILINE
+    ),
+    "commented": lambda t: re.sub(
+        r'^(    (?:evidence|prompt): "[^"]*")$', r"\1  # note", t, flags=re.MULTILINE
+    ),
+    "next line": lambda t: re.sub(
+        r'^    (evidence|prompt|text): ("[^"]*")$', r"    \1:\n      \2", t, flags=re.MULTILINE
+    ),
     "flow question": lambda t: (
         t
         + "  - {id: q-flow, type: truefalse, topic: topic-1, difficulty: 1, prompt: P,"

@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from conftest import ARTICLE, MINI_BANK, BankFactory
-from kzquiz import read, source
+from kzquiz import quality, read, source
 from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching
-from kzquiz.render import qti
+from kzquiz.render import moodle, qti
 from kzquiz.render.anki import fields as anki_fields
 from kzquiz.render.anki import ids as anki_ids
 from kzquiz.render.anki import models as anki_models
@@ -108,6 +108,12 @@ def test_normalise_folds_as_the_translate_table_did(text: str) -> None:
     assert source.normalise(text) == old
 
 
+@_property
+@given(text=texts | st.text(alphabet=st.sampled_from("09.,aZé_- \u00a0‘’–\u0660ǅ"), max_size=30))
+def test_tokens_of_ascii_text_are_those_of_the_unicode_pattern(text: str) -> None:
+    assert quality.tokens(text) == quality._TOKEN.findall(source.normalise(text))
+
+
 def test_located_quotes_are_remembered_not_changed() -> None:
     text = ARTICLE.read_text(encoding="utf-8")
     fresh = source.SourceText.parse(text)
@@ -120,6 +126,24 @@ def test_located_quotes_are_remembered_not_changed() -> None:
         fresh.paragraphs.index(p) + 1 for p in fresh.paragraphs
     ]
     assert first[-3:] == [None, None, None]
+
+
+# ---------------------------------------------------------------------------- Moodle XML
+
+
+def _old_moodle_html(text: str) -> str:
+    return "".join(
+        f"<p>{moodle._html_inline(p.strip())}</p>" for p in moodle._PARAGRAPHS.split(text)
+    )
+
+
+@_property
+@given(
+    text=texts
+    | st.text(alphabet=st.sampled_from(" \t\x0b\x0c\x85\u2028\u2029\r\naé{&"), max_size=20)
+)
+def test_moodle_html_is_the_paragraph_split_one(text: str) -> None:
+    assert moodle._html(text) == _old_moodle_html(text)
 
 
 # ---------------------------------------------------------------------------- Anki fields

@@ -502,6 +502,21 @@ def _for_pyyaml(text: str) -> str:
 
 
 _TOP_KEY = re.compile(r"^[^\s#\-]", re.MULTILINE)
+_KEY = re.compile(r"[a-z_]+")  # a question's own keys, as the model names them
+
+
+def _written_forms(value: str) -> tuple[str, ...]:
+    """How one line can write `value`: plain or quoted without escapes.
+
+    The check only makes sure the key found is the one the value was loaded from: a line
+    that reads back as exactly the loaded text is where that value's node starts.
+    """
+    forms = [value]
+    if '"' not in value and "\\" not in value:
+        forms.append(f'"{value}"')
+    if "'" not in value:
+        forms.append(f"'{value}'")
+    return tuple(forms)
 
 
 class _Locator:
@@ -667,8 +682,8 @@ class _Locator:
             i = path[1]
             lo = starts[i]
             hi = starts[i + 1] - indent if i + 1 < len(starts) else end
-            if path[2:] == ("id",):
-                found = self._id_value(i, lo, hi)
+            if len(path) == 3 and isinstance(path[2], str):
+                found = self._key_value(i, lo, hi, path[2])
                 if found is not None:
                     return self._position(found)
             return self._slice_mark(self.text.rfind("\n", 0, lo) + 1, hi, path, (path[1],))
@@ -680,11 +695,15 @@ class _Locator:
             return self._slice_mark(head.start(), nxt.start() if nxt else len(self.text), path, ())
         return None
 
-    def _id_value(self, i: int, lo: int, hi: int) -> int | None:
-        """Where question i's id value starts, found in its own lines; None if not certain."""
+    def _key_value(self, i: int, lo: int, hi: int, key: str) -> int | None:
+        """Where the text value of question i's `key` starts, found in its own lines.
+
+        None if not certain: only a value written on its key's line, plain or quoted, that
+        reads back as exactly the loaded text (the common layout; anything else is composed).
+        """
         question = self.data["questions"][i]
-        qid = question.get("id") if isinstance(question, dict) else None
-        if not isinstance(qid, str):
+        value_text = question.get(key) if isinstance(question, dict) else None
+        if not isinstance(value_text, str) or not _KEY.fullmatch(key):
             return None
         text = self.text
         # The item's keys line up at the column of the first character after "- ".
@@ -695,23 +714,31 @@ class _Locator:
             return None  # a dash alone on its line, or a flow mapping: not the plain layout
         line_start = text.rfind("\n", 0, lo) + 1
         key_col = at - line_start
-        if text.startswith("id:", at):
+        head = f"{key}:"
+        if text.startswith(head, at):
             found = at
         else:
-            keys = list(re.finditer(rf"^ {{{key_col}}}id:", text[lo:hi], re.MULTILINE))
+            keys = list(re.finditer(rf"^ {{{key_col}}}{head}", text[lo:hi], re.MULTILINE))
             if len(keys) != 1:
                 return None
             found = lo + keys[0].start() + key_col
-        value = found + 3
+        value = found + len(head)
         while value < hi and text[value] in " \t":
             value += 1
-        if value == found + 3:
+        if value == found + len(head):
             return None
-        for written in (qid, f'"{qid}"', f"'{qid}'"):
-            if text.startswith(written, value):
-                rest = text[value + len(written) : value + len(written) + 1]
-                if rest in ("", "\n", "\r", " ", "\t"):
-                    return value
+        if key == "id":
+            # An id is one plain word: it may be followed by more of a flow-less line.
+            for written in (value_text, f'"{value_text}"', f"'{value_text}'"):
+                if text.startswith(written, value):
+                    rest = text[value + len(written) : value + len(written) + 1]
+                    if rest in ("", "\n", "\r", " ", "\t"):
+                        return value
+            return None
+        eol = text.find("\n", value, hi)
+        line = text[value : hi if eol < 0 else eol].rstrip(" \t\r")
+        if not line.startswith("*") and line in _written_forms(value_text):
+            return value
         return None
 
     def _slice_mark(self, lo: int, hi: int, path: _Path, prefix: _Path) -> tuple[int, int] | None:

@@ -90,8 +90,12 @@ def defuse(value: str) -> str | None:
     return "'" + value if value.startswith(FORMULA_START) else None
 
 
+# json.dumps(value, ensure_ascii=False) builds this encoder on every call; one does.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON.encode(value)
 
 
 def row(loaded: LoadedBank, q: Question) -> dict[str, str]:
@@ -146,15 +150,17 @@ def formula_note(column: str, value: str) -> str:
     )
 
 
+# Positions of the columns a formula guard looks at (what defuse() does, inlined: it runs
+# for every cell of every question).
+_GUARDED = tuple(column not in _NUMBER_COLUMNS for column in COLUMNS)
+
+
 def _guard(cells: dict[str, str], q: Question, notes: Notes) -> list[str]:
-    out = []
-    for column in COLUMNS:
-        value = cells[column]
-        safe = None if column in _NUMBER_COLUMNS else defuse(value)
-        if safe is not None:
-            notes.add(q, formula_note(column, value))
-            value = safe
-        out.append(value)
+    out = [cells[column] for column in COLUMNS]
+    for i, value in enumerate(out):
+        if value.startswith(FORMULA_START) and _GUARDED[i]:
+            notes.add(q, formula_note(COLUMNS[i], value))
+            out[i] = "'" + value
     return out
 
 
