@@ -27,7 +27,6 @@ them on stderr. Errors are kzquiz.errors exceptions naming fields, never flags.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import glob
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -266,21 +265,18 @@ def run(request: Request, report: Report = _quiet) -> Result:
         if not questions:
             raise SelectionError(f"{loaded.display}: the bank has no questions")
         outputs = Outputs()
-        jobs = [
-            functools.partial(
-                render,
-                fmt,
-                loaded,
-                questions,
-                seed=fmt.build_seed if request.whole_bank else seed,
-                options=request.options.get(fmt.name),
-                folder=folder,
-                whole_bank=request.whole_bank,
+        for fmt in fmts:
+            outputs.update(
+                render(
+                    fmt,
+                    loaded,
+                    questions,
+                    seed=fmt.build_seed if request.whole_bank else seed,
+                    options=request.options.get(fmt.name),
+                    folder=folder,
+                    whole_bank=request.whole_bank,
+                )
             )
-            for fmt in fmts
-        ]
-        for made in speed.render_all(jobs, len(questions)):
-            outputs.update(made)
     sampled = count is not None and count < len(loaded.bank.questions)
     notes = [*selection_notes, *sheet_leaks(fmts, loaded, questions, sampled), *outputs.notes]
     result = Result(loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=notes)
