@@ -1,3 +1,3 @@
 """kzquiz: a YAML question bank in, study material out."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
