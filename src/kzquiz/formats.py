@@ -112,6 +112,18 @@ def _qti(job: RenderJob) -> Outputs:
     return qti.render(job)
 
 
+def _qti21(job: RenderJob) -> Outputs:
+    from kzquiz.render import qti21
+
+    return qti21.render(job)
+
+
+def _cc(job: RenderJob) -> Outputs:
+    from kzquiz.render import cc
+
+    return cc.render(job)
+
+
 def _moodle(job: RenderJob) -> Outputs:
     from kzquiz.render import moodle
 
@@ -207,6 +219,28 @@ FORMATS: tuple[Format, ...] = (
         render=_qti,
         native=ALL_TYPES - {"ordering"},
         converted=frozenset({"ordering"}),
+        export=True,
+    ),
+    # Export only, like the Canvas package: an LMS import, not something to study from.
+    Format(
+        name="qti21",
+        summary="IMS QTI 2.1 content package (.zip): Blackboard, Brightspace, OpenOlat, ILIAS, TAO",
+        files=("{id}.qti21.zip",),
+        render=_qti21,
+        in_build=False,
+        export=True,
+    ),
+    Format(
+        name="cc",
+        summary="IMS Common Cartridge 1.3 (.imscc): a QTI question bank for Canvas, "
+        "Schoology, Brightspace",
+        files=("{id}.imscc",),
+        render=_cc,
+        native=frozenset({"single", "multiple", "truefalse", "short"}),
+        # One fill-in-the-blank item per blank, the other blanks filled in.
+        converted=frozenset({"cloze"}),
+        noted=frozenset({"numeric", "matching", "ordering"}),
+        in_build=False,
         export=True,
     ),
     Format(
