@@ -36,6 +36,7 @@ import random
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 
 from typing_extensions import assert_never
 
@@ -184,6 +185,14 @@ class _Item:
         return self.root
 
 
+def _share(parts: int) -> str:
+    """1/parts rounded up to six decimals: all the parts add up to at least 1 (the mapping's
+    upper bound then makes it exactly 1), where 0.333333 three times would be 0.999999."""
+    return str(
+        (Decimal(1) / parts).quantize(Decimal("0.000001"), rounding=ROUND_CEILING).normalize()
+    )
+
+
 def _choices(item: _Item, choices: list[tuple[str, bool]], multiple: bool) -> None:
     ids = [f"C{j}" for j in range(1, len(choices) + 1)]
     right = [i for i, (_, correct) in zip(ids, choices, strict=True) if correct]
@@ -192,10 +201,8 @@ def _choices(item: _Item, choices: list[tuple[str, bool]], multiple: bool) -> No
         wrong = len(choices) - len(right)
         mapping = _sub(decl, "mapping", lowerBound="0", upperBound="1", defaultValue="0")
         for ident, (_, correct) in zip(ids, choices, strict=True):
-            value = 1 / len(right) if correct else -1 / wrong
-            _sub(
-                mapping, "mapEntry", mapKey=ident, mappedValue=f"{value:.6g}", caseSensitive="true"
-            )
+            value = _share(len(right)) if correct else "-" + _share(wrong)
+            _sub(mapping, "mapEntry", mapKey=ident, mappedValue=value, caseSensitive="true")
     item.outcomes()
     interaction = _sub(
         item.item_body(),
@@ -314,7 +321,7 @@ def _matching(item: _Item, q: Matching) -> None:
             mapping,
             "mapEntry",
             mapKey=key,
-            mappedValue=f"{1 / len(pairs):.6g}",
+            mappedValue=_share(len(pairs)),
             caseSensitive="true",
         )
     item.outcomes()
