@@ -29,6 +29,7 @@ FLAGS: dict[str, str] = {
     "type": "--type",
     "difficulty": "--difficulty",
     "count": "--count",
+    "pick": "--pick",
     "seed": "--seed",
     "versions": "--versions",
     "paper": "--paper",
@@ -162,6 +163,15 @@ CountOpt = Annotated[
         "--count", "-n", metavar="N", help="How many questions (a sample drawn from the seed)."
     ),
 ]
+PickOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pick",
+        metavar="TOPIC=N",
+        help="A pool: N questions of this topic for each student (repeatable). LMS exports "
+        "keep the pool for the LMS to draw; worksheets draw per version.",
+    ),
+]
 SeedOpt = Annotated[
     int | None,
     typer.Option(
@@ -207,9 +217,10 @@ def selection(
     type_: list[str] | None,
     difficulty: str | None,
     count: int | None = None,
+    pick: list[str] | None = None,
 ) -> Selection:
     """Build a Selection from the shared options."""
-    from kzquiz.select import Selection, parse_difficulty
+    from kzquiz.select import Selection, parse_difficulty, parse_pick
 
     return Selection(
         topics=tuple(topic or ()),
@@ -217,6 +228,7 @@ def selection(
         types=tuple(type_ or ()),
         difficulty=parse_difficulty(difficulty),
         count=count,
+        picks=tuple(parse_pick(p) for p in pick or ()),
     )
 
 
@@ -288,6 +300,7 @@ def worksheet(
     bank: BankArg = None,
     output: OutDir = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     difficulty: DifficultyOpt = None,
@@ -338,6 +351,8 @@ def worksheet(
         kzquiz worksheet -n 20 --topic sovereignty --versions 3 --paper letter
 
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
+
+        kzquiz worksheet --versions 4 --pick trade=3 --pick climate=2
     """
     from kzquiz import pipeline
     from kzquiz.render.worksheet import WorksheetOptions
@@ -353,7 +368,7 @@ def worksheet(
     request = pipeline.Request(
         ("worksheet",),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         options={"worksheet": options},
         out_dir=output,
@@ -553,6 +568,7 @@ def export(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
     list_formats: Annotated[
         bool,
@@ -578,7 +594,7 @@ def export(
     request = pipeline.Request(
         (),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         out_dir=Path("."),
         out_file=None if to_stdout else output,

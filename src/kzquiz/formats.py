@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kzquiz.errors import UsageError
 
@@ -54,6 +54,10 @@ class Format:
     shuffles: bool = False  # draws from the run's seed even without a sample
     one_sheet: bool = False  # puts every chosen question in front of the student at once
     build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
+    # Question pools (kzquiz.pools): "lms" exports each pool for the platform to draw per
+    # student, "draw" draws per version from the seed itself, "whole" holds every pool
+    # question (the pipeline adds a note per pool).
+    pools: Literal["lms", "draw", "whole"] = "whole"
     state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
     # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
     # number of files varies (worksheet versions): files of an earlier set that a new set does
@@ -182,6 +186,7 @@ FORMATS: tuple[Format, ...] = (
         summary="printable HTML worksheets (one per version) and one answer key",
         files=("{id}-worksheet-A.html", "{id}-key.html"),
         render=_worksheet,
+        pools="draw",
         shuffles=True,
         build_seed=1,
         family=(
@@ -217,6 +222,7 @@ FORMATS: tuple[Format, ...] = (
         summary="Canvas QTI 1.2 package (.zip)",
         files=("{id}.qti.zip",),
         render=_qti,
+        pools="lms",
         native=ALL_TYPES - {"ordering"},
         converted=frozenset({"ordering"}),
         export=True,
@@ -227,6 +233,7 @@ FORMATS: tuple[Format, ...] = (
         summary="IMS QTI 2.1 content package (.zip): Blackboard, Brightspace, OpenOlat, ILIAS, TAO",
         files=("{id}.qti21.zip",),
         render=_qti21,
+        pools="lms",
         in_build=False,
         export=True,
     ),
@@ -248,6 +255,7 @@ FORMATS: tuple[Format, ...] = (
         summary="Moodle XML (Question bank > Import > Moodle XML format)",
         files=("{id}.moodle.xml",),
         render=_moodle,
+        pools="lms",
         text=True,
         export=True,
     ),

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from kzquiz.bank import LoadedBank
     from kzquiz.formats import Format
     from kzquiz.model import Question
+    from kzquiz.pools import Pool
     from kzquiz.render import Outputs
     from kzquiz.select import Selection
 
@@ -195,8 +196,10 @@ def render(
     options: object = None,
     folder: Path,
     whole_bank: bool = False,
+    pools: Sequence[Pool] = (),
 ) -> Outputs:
     """One format's outputs, given the state files it keeps from `folder`."""
+    from kzquiz.pools import whole_pool_notes
     from kzquiz.render import RenderJob
 
     job = RenderJob(
@@ -206,8 +209,12 @@ def render(
         options=options,
         previous=previous_state(fmt, loaded.id, folder),
         whole_bank=whole_bank,
+        pools=pools,
     )
-    return fmt.render(job)
+    outputs = fmt.render(job)
+    if fmt.pools == "whole":
+        outputs.notes.extend(whole_pool_notes(pools, fmt.name, questions))
+    return outputs
 
 
 def run(request: Request, report: Report = _quiet) -> Result:
@@ -251,6 +258,9 @@ def run(request: Request, report: Report = _quiet) -> Result:
                 )
         if not questions:
             raise SelectionError(f"{loaded.display}: the bank has no questions")
+        from kzquiz.pools import run_pools
+
+        pools = run_pools(loaded, None if request.whole_bank else request.selection, questions)
         outputs = Outputs()
         for fmt in fmts:
             outputs.update(
@@ -262,6 +272,7 @@ def run(request: Request, report: Report = _quiet) -> Result:
                     options=request.options.get(fmt.name),
                     folder=folder,
                     whole_bank=request.whole_bank,
+                    pools=pools,
                 )
             )
     sampled = count is not None and count < len(loaded.bank.questions)

@@ -20,6 +20,7 @@ from kzquiz.validate import Finding, suggest
 
 if TYPE_CHECKING:
     from kzquiz.render import RenderJob
+    from kzquiz.select import Selection
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,16 @@ def draw(
         kept = set(rng.sample(members, pool.draw))
         dropped.update(i for i in members if i not in kept)
     return [q for q in questions if q.id not in dropped]
+
+
+def run_pools(
+    loaded: LoadedBank, selection: Selection | None, questions: Sequence[Question]
+) -> list[Pool]:
+    """The run's pools: --pick's if any were given (the bank's are then set aside), else the
+    bank's, each within the selected questions."""
+    if selection is not None and selection.picks:
+        return [pick_pool(loaded, topic, n, questions) for topic, n in selection.picks]
+    return pools_in(bank_pools(loaded.bank), questions)
 
 
 def whole_pool_notes(pools: Sequence[Pool], fmt: str, questions: Sequence[Question]) -> list[str]:

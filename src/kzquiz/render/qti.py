@@ -49,6 +49,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
+from kzquiz.pools import Pool, job_pools
 from kzquiz.render import Outputs, RenderJob, archive_time
 from kzquiz.render.archive import zip_bytes
 from kzquiz.render.export_common import (
@@ -640,7 +641,11 @@ def item_text(loaded: LoadedBank, q: Question, text: _Text, level: int = 3) -> s
 
 
 def _assessment(
-    loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    ident: str,
+    text: _Text,
+    pools: Sequence[Pool] = (),
 ) -> Iterator[bytes]:
     """The assessment XML in pieces, serialised one item at a time.
 
@@ -666,12 +671,42 @@ def _assessment(
     _sub(section, _ITEMS_MARK)
     before, after = indented_xml(root).split(f"<{_ITEMS_MARK} />")
     yield f'<?xml version="1.0" encoding="UTF-8"?>\n{before}'.encode()
-    for i, q in enumerate(questions):
+    pooled = {i for pool in pools for i in pool.question_ids}
+    loose = [q for q in questions if q.id not in pooled]
+    for i, q in enumerate(loose):
         # questestinterop > assessment > section > item
         item = item_text(loaded, q, text, level=3)
         yield (("\n      " if i else "") + item).encode()
+    by_id = {q.id: q for q in questions}
+    for j, pool in enumerate(pools):
+        members = [by_id[i] for i in pool.question_ids if i in by_id]
+        head = _pool_head(loaded, pool, members, text)
+        yield (("\n      " if loose or j else "") + head).encode()
+        for q in members:
+            # ... > section > section (the pool) > item
+            yield ("\n        " + item_text(loaded, q, text, level=4)).encode()
+        yield b"\n      </section>"
     text.q = None
     yield f"{after}\n".encode()
+
+
+def _pool_head(loaded: LoadedBank, pool: Pool, members: list[Question], text: _Text) -> str:
+    """A pool's <section> start: Canvas makes it a question group drawing `pool.draw`."""
+    points = max(q.score for q in members)
+    if len({q.score for q in members}) > 1:
+        text.notes.add_bank(
+            f"pool '{pool.id}': a Canvas question group gives each question the same points: "
+            f"{points} each"
+        )
+    ident = stable_id(loaded.id, "pool", pool.id)
+    nl = ["\n" + "  " * (4 + d) for d in range(4)]
+    return (
+        f'<section ident="{ident}" title="{_escape_attribute(text(pool.title))}">'
+        f"{nl[0]}<selection_ordering>{nl[1]}<selection>"
+        f"{nl[2]}<selection_number>{pool.draw}</selection_number>"
+        f"{nl[2]}<selection_extension>{nl[3]}<points_per_item>{points}</points_per_item>"
+        f"{nl[2]}</selection_extension>{nl[1]}</selection>{nl[0]}</selection_ordering>"
+    )
 
 
 _ITEMS_MARK = "kzquiz-items"
@@ -884,7 +919,9 @@ def _xml(root: ET.Element) -> bytes:
 DEFLATE_LEVEL = 1
 
 
-def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
+def render_qti(
+    loaded: LoadedBank, questions: Sequence[Question], pools: Sequence[Pool] = ()
+) -> tuple[bytes, list[str]]:
     """The questions as a Canvas QTI 1.2 zip and notes on anything it cannot hold."""
     notes = Notes(loaded, FORMAT)
     text = _Text(notes)
@@ -898,12 +935,12 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
         ),
         "non_cc_assessments/": b"",
         f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
-        f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
+        f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text, pools),
     }
     return zip_bytes(files, (year, month, mday, 0, 0, 0), compresslevel=DEFLATE_LEVEL), notes.items
 
 
 def render(job: RenderJob) -> Outputs:
     """`<bank-id>.qti.zip` of `job.questions`, with a note on anything QTI cannot hold."""
-    data, notes = render_qti(job.loaded, job.questions)
+    data, notes = render_qti(job.loaded, job.questions, job_pools(job))
     return Outputs(files={job.loaded.id + ".qti.zip": data}, notes=notes)

@@ -30,6 +30,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
+from kzquiz.pools import Pool, draw, job_pools
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
@@ -184,6 +185,7 @@ def render_worksheets(
     questions: Sequence[Question],
     options: WorksheetOptions,
     rng: random.Random,
+    pools: Sequence[Pool] = (),
 ) -> dict[str, bytes]:
     """Render one worksheet per version and one answer key: file name -> HTML bytes."""
     if not questions:
@@ -198,7 +200,7 @@ def render_worksheets(
     # A big set makes hundreds of thousands of objects that all live until the files are
     # written; the cyclic collector would rescan them for nothing (see kzquiz.speed).
     with paused_gc():
-        return _render(loaded, questions, options, rng)
+        return _render(loaded, questions, options, rng, pools)
 
 
 def _render(
@@ -206,9 +208,12 @@ def _render(
     questions: Sequence[Question],
     options: WorksheetOptions,
     rng: random.Random,
+    pools: Sequence[Pool],
 ) -> dict[str, bytes]:
-    versions = layout(loaded, questions, options.versions, rng)
-    present = {q.type for q in questions}
+    versions = layout(loaded, questions, options.versions, rng, pools)
+    # With pools each version has its own draw, of the same size from every pool.
+    first = [item.question for item in versions[0].items]
+    present = {item.question.type for v in versions for item in v.items}
     sheet = _Sheet(
         title=options.title or loaded.title,
         source_title=loaded.source.title or loaded.bank.bank.source.title,
@@ -216,9 +221,9 @@ def _render(
         language=loaded.bank.bank.language,
         paper=PAPERS[options.paper],
         seed=options.seed,
-        questions=len(questions),
-        points=sum(q.score for q in questions),
-        digits=len(str(len(questions))),
+        questions=len(first),
+        points=sum(q.score for q in first),
+        digits=len(str(len(first))),
         large_print=options.large_print,
         types=[(t, TYPE_LABELS[t], INSTRUCTIONS[t]) for t in QUESTION_TYPES if t in present],
     )
@@ -258,7 +263,9 @@ def render(job: RenderJob) -> Outputs:
         reason = pdf.missing()
         if reason is not None:
             raise UsageError(f"pdf: {reason}", field="pdf")
-    files = render_worksheets(job.loaded, job.questions, options, random.Random(seed))
+    files = render_worksheets(
+        job.loaded, job.questions, options, random.Random(seed), job_pools(job)
+    )
     if options.pdf:
         files.update(pdf_files(job.loaded.id, files, options.versions))
     return Outputs(files=files)
@@ -281,18 +288,26 @@ def pdf_files(bank_id: str, pages: dict[str, bytes], versions: int) -> dict[str,
 
 
 def layout(
-    loaded: LoadedBank, questions: Sequence[Question], versions: int, rng: random.Random
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    versions: int,
+    rng: random.Random,
+    pools: Sequence[Pool] = (),
 ) -> list[Version]:
-    """Order the questions of each version (grouped by topic) and shuffle their parts."""
+    """Order the questions of each version (grouped by topic) and shuffle their parts.
+
+    Each version draws its own questions from every pool (kzquiz.pools), from the same rng:
+    the seed gives the same draws again.
+    """
     topics = loaded.bank.topics
-    # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
-    by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
-    for q in questions:
-        by_topic[q.topic].append(q)
-    groups = [group for group in by_topic.values() if group]
     out: list[Version] = []
     seen: set[tuple[str, ...]] = set()
     for letter in string.ascii_uppercase[:versions]:
+        # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
+        by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
+        for q in draw(questions, pools, rng) if pools else questions:
+            by_topic[q.topic].append(q)
+        groups = [group for group in by_topic.values() if group]
         for _ in range(_DISTINCT_ATTEMPTS):
             order = [shuffled(group, rng) for group in groups]
             signature = tuple(q.id for group in order for q in group)
@@ -366,21 +381,27 @@ class _KeyEntry:
 
 
 def _full_key(versions: list[Version]) -> list[tuple[str, list[_KeyEntry]]]:
-    """The full key once, in version A's order, noting each question's number per version."""
+    """The full key once, in version A's order, noting each question's number per version.
+
+    Where versions drew different questions from a pool, a question first met in a later
+    version follows, under its topic, in that version's order.
+    """
     number_in: dict[str, list[tuple[str, int]]] = {}
     for version in versions:
         for item in version.items:
             number_in.setdefault(item.question.id, []).append((version.letter, item.number))
-    return [
-        (
-            section.topic,
-            [
-                _KeyEntry(item, tuple(number_in[item.question.id]), tuple(accepted(item.question)))
-                for item in section.items
-            ],
-        )
-        for section in versions[0].sections
-    ]
+    by_topic: dict[str, list[_KeyEntry]] = {}
+    listed: set[str] = set()
+    for version in versions:
+        for section in version.sections:
+            entries = by_topic.setdefault(section.topic, [])
+            for item in section.items:
+                if item.question.id in listed:
+                    continue
+                listed.add(item.question.id)
+                numbers = tuple(number_in[item.question.id])
+                entries.append(_KeyEntry(item, numbers, tuple(accepted(item.question))))
+    return list(by_topic.items())
 
 
 @dataclass(frozen=True)
