@@ -383,3 +383,18 @@ def markdown_list() -> str:
         export = f"`kzquiz export {f.name}`" if f.export else f"`kzquiz {f.name}`"
         lines.append(f"| {f.name} | {names} | {f.summary} | {build} | {export} |")
     return "\n".join(lines) + "\n"
+
+
+def type_table() -> str:
+    """Every format by question type: native, converted or noted (a markdown table)."""
+    lines = [
+        "| format | " + " | ".join(QUESTION_ORDER) + " |",
+        "|---|" + "---|" * len(QUESTION_ORDER),
+    ]
+    for f in FORMATS:
+        cells = [
+            "note" if t in f.noted else "converted" if t in f.converted else "native"
+            for t in QUESTION_ORDER
+        ]
+        lines.append(f"| {f.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
