@@ -50,7 +50,8 @@ from kzquiz.render.export_common import Notes, bank_order, cloze_with_one_blank,
 FORMAT = "Common Cartridge"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
 LOMM_NS = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest"
-QTI_NS = "http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_qtiasiv1p2p1_v1p0"
+# The profile's schema (ccv1p3_qtiasiv1p2p1_v1p0.xsd) keeps QTI 1.2's own namespace.
+QTI_NS = q12.QTI_NS
 PROFILE = "http://www.imsglobal.org/profile/cc/ccv1p3/"
 BANK_TYPE = "imsqti_xmlv1p2/imscc_xmlv1p3/question-bank"
 

@@ -56,7 +56,15 @@ from kzquiz.pools import Pool, job_pools
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.archive import archive_date, zip_bytes
 from kzquiz.render.export_common import Notes, bank_order, feedback_text, numeric_prompt
-from kzquiz.render.qti import DEFLATE_LEVEL, XSI_NS, _decimal, _Text, indented_xml, stable_id
+from kzquiz.render.qti import (
+    DEFLATE_LEVEL,
+    XSI_NS,
+    _decimal,
+    _sub,
+    _Text,
+    indented_xml,
+    stable_id,
+)
 
 FORMAT = "QTI 2.1"
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -65,13 +73,6 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 TEMPLATES = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 TOOL = "kzquiz"
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrib)
-    if text is not None:
-        el.text = text
-    return el
 
 
 def item_identifier(q: Question) -> str:
