@@ -272,3 +272,16 @@ def test_formats_without_pools_hold_the_whole_pool_and_say_so(
     assert [n for n in outputs.notes if "pool" in n] == [
         f"bank: {name}: has no question pools: {whole}"
     ]
+
+
+def test_qti12_quiz_points_count_each_pool_by_its_draw(pooled: Any) -> None:
+    (pool,) = bank_pools(pooled.bank)
+    data, _ = render_qti(pooled, pooled.bank.questions, [pool])
+    by_id = {q.id: q for q in pooled.bank.questions}
+    loose = sum(q.score for q in pooled.bank.questions if q.id not in pool.question_ids)
+    expected = loose + 2 * max(by_id[i].score for i in pool.question_ids)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith("assessment_meta.xml")]
+        meta = ET.fromstring(zf.read(name))
+    ns = "{http://canvas.instructure.com/xsd/cccv1p0}"
+    assert meta.findtext(f"{ns}points_possible") == f"{float(expected):.1f}"

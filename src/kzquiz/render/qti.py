@@ -690,6 +690,17 @@ def _assessment(
     yield f"{after}\n".encode()
 
 
+def _points(questions: Sequence[Question], pools: Sequence[Pool]) -> int:
+    """The quiz's points: every question outside a pool, and each pool's draw at its points."""
+    by_id = {q.id: q for q in questions}
+    pooled = {i for pool in pools for i in pool.question_ids}
+    total = sum(q.score for q in questions if q.id not in pooled)
+    for pool in pools:
+        members = [by_id[i].score for i in pool.question_ids if i in by_id]
+        total += pool.draw * max(members, default=0)
+    return total
+
+
 def _pool_head(loaded: LoadedBank, pool: Pool, members: list[Question], text: _Text) -> str:
     """A pool's <section> start: Canvas makes it a question group drawing `pool.draw`."""
     points = max(q.score for q in members)
@@ -777,7 +788,13 @@ def _escape_attribute(text: str) -> str:
     return _escape_text(text, _ATTRIBUTE_ESCAPES)
 
 
-def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text) -> ET.Element:
+def _meta(
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    ident: str,
+    text: _Text,
+    pools: Sequence[Pool] = (),
+) -> ET.Element:
     """assessment_meta.xml: the Canvas quiz settings, as text2qti writes them."""
     root = ET.Element(
         "quiz",
@@ -789,7 +806,7 @@ def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _
         },
     )
     title = text(loaded.title)
-    points = f"{float(sum(q.score for q in questions)):.1f}"
+    points = f"{float(_points(questions, pools)):.1f}"
     source = loaded.bank.bank.source.title
     description = text.html(f"Questions on \u201c{source}\u201d, exported by kzquiz.")
     settings = [
@@ -934,7 +951,7 @@ def render_qti(
             _manifest(loaded, ident, f"{year:04d}-{month:02d}-{mday:02d}", text)
         ),
         "non_cc_assessments/": b"",
-        f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
+        f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text, pools)),
         f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text, pools),
     }
     return zip_bytes(files, (year, month, mday, 0, 0, 0), compresslevel=DEFLATE_LEVEL), notes.items
