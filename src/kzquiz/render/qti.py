@@ -14,6 +14,11 @@ also keeps the model answer as an exact answer), matching and ordering -> matchi
 (ordering as Position 1..n -> item), cloze -> fill_in_multiple_blanks_question. Every item
 carries its points and has the explanation and evidence as general feedback.
 
+A question pool (kzquiz.pools) is a <section> inside the quiz's section with
+<selection_ordering><selection><selection_number>N, which Canvas reads as a question group
+drawing N per student; its points per question are the pool's highest (noted when they
+differ), and the quiz's points count each pool by its draw.
+
 Ids are stable: "g" + sha1 of the bank id and the question id, so a re-import can update the
 same questions. The package files are ElementTree elements written by `indented_xml`; the
 items, most of the bytes, are written directly by `item_text`, which gives the same bytes as
