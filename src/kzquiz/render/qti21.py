@@ -407,19 +407,20 @@ class _Section:
 def sections(
     loaded: LoadedBank, questions: Sequence[Question], pools: Sequence[Pool]
 ) -> list[_Section]:
-    """The test's sections: one per pool, then one per topic for the other questions."""
-    out: list[_Section] = []
-    pooled: set[str] = set()
-    for pool in pools:
-        members = [q for q in questions if q.id in set(pool.question_ids)]
-        if members:
-            out.append(_Section(f"pool-{pool.id}", pool.title, members, pool.draw))
-            pooled.update(q.id for q in members)
+    """The test's sections: one per topic for the questions outside pools, then one per pool
+    (the order the Canvas package and Moodle XML have too)."""
+    pooled = {i for pool in pools for i in pool.question_ids}
     rest = [q for q in bank_order(loaded, questions) if q.id not in pooled]
+    out: list[_Section] = []
     for topic, name in loaded.bank.topics.items():
         mine = [q for q in rest if q.topic == topic]
         if mine:
             out.append(_Section(f"topic-{topic}", name, mine))
+    for pool in pools:
+        wanted = set(pool.question_ids)
+        members = [q for q in questions if q.id in wanted]
+        if members:
+            out.append(_Section(f"pool-{pool.id}", pool.title, members, pool.draw))
     return out
 
 
