@@ -90,8 +90,10 @@ class _CCItem(q12._Item):
 
 def _as_short(q: Question, prompt: str, answers: list[str]) -> Short:
     """`q` as a short-answer question with this prompt and these answers (nothing validated)."""
-    fields = {k: getattr(q, k) for k in ("id", "topic", "difficulty", "tags", "explanation")}
-    fields |= {"evidence": q.evidence, "points": q.points, "level": q.level}
+    # Every field given: a field left to its default_factory makes model_construct inspect
+    # the factory's signature, a millisecond a question.
+    own = {"type", "prompt", "answers"}
+    fields = {k: getattr(q, k) for k in Short.model_fields if k not in own}
     return Short.model_construct(type="short", prompt=prompt, answers=answers, **fields)
 
 
@@ -105,26 +107,27 @@ def _numeric_answers(q: Numeric) -> list[str]:
     return [format_number(q.answer)]
 
 
-def items(loaded: LoadedBank, q: Question, text: q12._Text, notes: Notes) -> list[ET.Element]:
-    """`q` as CC items (none when the profile cannot hold it, with a note)."""
-    text.q = q
-    made: list[_CCItem] = []
+# What one question becomes: for each item, its part (a cloze's blank, else "") and either
+# its choices (and whether several are right) or the short-answer question it asks.
+_Spec = tuple[str, "tuple[list[tuple[str, bool]], bool] | Short"]
+
+
+def _specs(q: Question, notes: Notes) -> list[_Spec]:
+    """The items `q` becomes (none when the profile cannot hold it, with a note)."""
     if isinstance(q, (Single, Multiple)):
-        made.append(_CCItem(loaded, q, text))
-        choices = [(c.text, c.correct) for c in q.choices]
-        q12._choice_item(made[-1], choices, multiple=isinstance(q, Multiple))
-    elif isinstance(q, TrueFalse):
-        made.append(_CCItem(loaded, q, text))
-        q12._choice_item(made[-1], [("True", q.answer), ("False", not q.answer)], multiple=False)
-    elif isinstance(q, Short):
-        made.append(_CCItem(loaded, q, text))
-        q12._short_item(made[-1], q)
-    elif isinstance(q, Cloze):
+        return [("", ([(c.text, c.correct) for c in q.choices], isinstance(q, Multiple)))]
+    if isinstance(q, TrueFalse):
+        return [("", ([("True", q.answer), ("False", not q.answer)], False))]
+    if isinstance(q, Short):
+        return [("", q)]
+    if isinstance(q, Cloze):
+        specs: list[_Spec] = []
         for b, alts in enumerate(q.blanks):
             before, after = cloze_with_one_blank(q, b)
-            made.append(_CCItem(loaded, q, text, f"blank {b + 1}" if len(q.blanks) > 1 else ""))
-            q12._short_item(made[-1], _as_short(q, f"{before}_____{after}", alts))
-    elif isinstance(q, Numeric):
+            part = f"blank {b + 1}" if len(q.blanks) > 1 else ""
+            specs.append((part, _as_short(q, f"{before}_____{after}", alts)))
+        return specs
+    if isinstance(q, Numeric):
         answers = _numeric_answers(q)
         accepted = (
             f"the whole numbers {answers[0]} and {len(answers) - 1} more in its interval"
@@ -132,21 +135,86 @@ def items(loaded: LoadedBank, q: Question, text: q12._Text, notes: Notes) -> lis
             else f"only {answers[0]} as written"
         )
         notes.add(q, "has no numeric question: exported as fill-in-the-blank accepting " + accepted)
-        made.append(_CCItem(loaded, q, text))
-        q12._short_item(made[-1], _as_short(q, numeric_prompt(q), answers))
-    elif isinstance(q, Matching):
+        return [("", _as_short(q, numeric_prompt(q), answers))]
+    if isinstance(q, Matching):
         notes.add(q, "has no matching question; left out")
-    elif isinstance(q, Ordering):
+        return []
+    if isinstance(q, Ordering):
         notes.add(q, "has no ordering question; left out")
-    else:
-        assert_never(q)
-    for item in made:
-        item.feedback()
+        return []
+    assert_never(q)
+
+
+def items(loaded: LoadedBank, q: Question, text: q12._Text, notes: Notes) -> list[ET.Element]:
+    """`q` as CC item elements (none when the profile cannot hold it, with a note)."""
+    text.q = q
+    made: list[_CCItem] = []
+    for part, spec in _specs(q, notes):
+        made.append(_CCItem(loaded, q, text, part))
+        if isinstance(spec, Short):
+            q12._short_item(made[-1], spec)
+        else:
+            q12._choice_item(made[-1], spec[0], multiple=spec[1])
+        made[-1].feedback()
     text.q = None
     return [item.el for item in made]
 
 
-def _questestinterop(ident: str, elements: list[ET.Element]) -> bytes:
+class _CCItemText(q12._ItemText):
+    """_CCItem written as text (QTI 1.2's fast writer), with the same bytes."""
+
+    def __init__(
+        self, loaded: LoadedBank, q: Question, text: q12._Text, level: int, part: str = ""
+    ) -> None:
+        super().__init__(loaded, q, text, level)
+        self.part = part
+        if part:
+            ident = q12.stable_id(loaded.id, q.id, part)
+            title = q12._escape_attribute(text(f"{q.id} ({part})"))
+            self.w.out[0] = f'<item ident="{ident}" title="{title}">'
+
+    def aid(self, *parts: str) -> str:
+        """A stable id for an answer, distinct per blank of a cloze."""
+        return super().aid(*((self.part, *parts) if self.part else parts))
+
+    def metadata(self, answer_ids: list[str]) -> None:
+        """cc_profile and cc_weighting, as _CCItem.metadata writes them."""
+        del answer_ids
+        nl = self.w.nl
+        fields = [
+            f"{nl[3]}<qtimetadatafield>{nl[4]}<fieldlabel>{label}</fieldlabel>"
+            f"{nl[4]}<fieldentry>{entry}</fieldentry>{nl[3]}</qtimetadatafield>"
+            # (profile names and a number: nothing to escape, never empty)
+            for label, entry in (
+                ("cc_profile", CC_PROFILE[self.q.type]),
+                ("cc_weighting", format_number(self.q.score)),
+            )
+        ]
+        self.w.out.append(
+            f"{nl[1]}<itemmetadata>{nl[2]}<qtimetadata>{''.join(fields)}"
+            f"{nl[2]}</qtimetadata>{nl[1]}</itemmetadata>"
+        )
+
+
+def item_texts(
+    loaded: LoadedBank, q: Question, text: q12._Text, notes: Notes, level: int = 2
+) -> list[str]:
+    """[indented_xml(el, level) for el in items(...)], written without building elements."""
+    text.q = q
+    out = []
+    for part, spec in _specs(q, notes):
+        item = _CCItemText(loaded, q, text, level, part)
+        if isinstance(spec, Short):
+            q12._short_text(item, spec)
+        else:
+            q12._choice_text(item, spec[0], multiple=spec[1])
+        out.append(item.finish())
+    text.q = None
+    return out
+
+
+def _questestinterop(ident: str, item_xml: list[str]) -> bytes:
+    """The question bank file around the items' text (each indented for objectbank's child)."""
     root = ET.Element(
         "questestinterop",
         {
@@ -156,8 +224,12 @@ def _questestinterop(ident: str, elements: list[ET.Element]) -> bytes:
         },
     )
     holder = q12._sub(root, "objectbank", ident=ident)
-    holder.extend(elements)
-    return _xml(root)
+    if not item_xml:
+        return _xml(root)
+    q12._sub(holder, q12._ITEMS_MARK)
+    before, after = _xml(root).decode().split(f"<{q12._ITEMS_MARK} />")
+    # questestinterop > objectbank > item
+    return (before + "\n    ".join(item_xml) + after).encode()
 
 
 def _manifest(loaded: LoadedBank, bank_id: str, text: q12._Text) -> bytes:
@@ -203,11 +275,11 @@ def render_cc(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes,
     notes = Notes(loaded, FORMAT)
     text = q12._Text(notes)
     ordered = bank_order(loaded, questions)
-    elements = [el for q in ordered for el in items(loaded, q, text, notes)]
+    item_xml = [xml for q in ordered for xml in item_texts(loaded, q, text, notes)]
     bank_id = q12.stable_id(loaded.id, "cc-bank", *(q.id for q in ordered))
     files = {
         "imsmanifest.xml": _manifest(loaded, bank_id, text),
-        f"{bank_id}/{bank_id}.xml": _questestinterop(bank_id, elements),
+        f"{bank_id}/{bank_id}.xml": _questestinterop(bank_id, item_xml),
     }
     return zip_bytes(files, archive_date(), compresslevel=q12.DEFLATE_LEVEL), notes.items
 
