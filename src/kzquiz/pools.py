@@ -41,15 +41,27 @@ def job_pools(job: RenderJob) -> list[Pool]:
 
 def bank_pools(bank: Bank) -> list[Pool]:
     """The pools of the bank's `pools:` section, as validated."""
+    # Positions and topics looked up, not scanned: a pass over the bank per pool was
+    # quadratic on a bank of many pools.
+    order = {q.id: k for k, q in enumerate(bank.questions)}
+    by_topic = _ids_by_topic(bank)
     out = []
     for spec in bank.pools:
         if spec.questions is not None:
-            wanted = set(spec.questions)
-            ids = tuple(q.id for q in bank.questions if q.id in wanted)
+            wanted = {i for i in spec.questions if i in order}
+            ids = tuple(sorted(wanted, key=order.__getitem__))
         else:
-            ids = tuple(q.id for q in bank.questions if q.topic == spec.topic)
+            ids = tuple(by_topic.get(spec.topic or "", ()))
         title = spec.title or (bank.topics.get(spec.topic or "", "") or spec.id)
         out.append(Pool(spec.id, title, ids, spec.draw))
+    return out
+
+
+def _ids_by_topic(bank: Bank) -> dict[str, list[str]]:
+    """The question ids of each topic, in bank order."""
+    out: dict[str, list[str]] = {}
+    for q in bank.questions:
+        out.setdefault(q.topic, []).append(q.id)
     return out
 
 
@@ -109,6 +121,7 @@ def check_pools(bank: Bank) -> list[Finding]:
     topics = list(bank.topics)
     owner: dict[str, int] = {}
     seen_pools: dict[str, int] = {}
+    by_topic = _ids_by_topic(bank)
     for i, spec in enumerate(bank.pools):
         at: tuple[str | int, ...] = ("pools", i)
         if spec.id in seen_pools:
@@ -125,6 +138,7 @@ def check_pools(bank: Bank) -> list[Finding]:
             )
             continue
         members: list[str] = []
+        listed: set[str] = set()  # members, for a membership test that is not a list scan
         if spec.questions is not None:
             for j, qid in enumerate(spec.questions):
                 if qid not in known:
@@ -134,12 +148,13 @@ def check_pools(bank: Bank) -> list[Finding]:
                             f"unknown question id '{qid}'{suggest(qid, ids)}",
                         )
                     )
-                elif qid in members:
+                elif qid in listed:
                     errors.append(
                         Finding(at + ("questions", j), f"question '{qid}' is listed twice")
                     )
                 else:
                     members.append(qid)
+                    listed.add(qid)
         else:
             topic = spec.topic or ""
             if topic not in bank.topics:
@@ -151,7 +166,7 @@ def check_pools(bank: Bank) -> list[Finding]:
                     )
                 )
                 continue
-            members = [q.id for q in bank.questions if q.topic == topic]
+            members = by_topic.get(topic, [])
         if members and spec.draw > len(members):
             errors.append(
                 Finding(

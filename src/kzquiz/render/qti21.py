@@ -409,16 +409,22 @@ def sections(
 ) -> list[_Section]:
     """The test's sections: one per topic for the questions outside pools, then one per pool
     (the order the Canvas package and Moodle XML have too)."""
-    pooled = {i for pool in pools for i in pool.question_ids}
-    rest = [q for q in bank_order(loaded, questions) if q.id not in pooled]
+    # Grouped in one pass each: a scan of every question per topic or pool was quadratic on a
+    # bank of many topics or pools.
+    pool_of = {i: j for j, pool in enumerate(pools) for i in pool.question_ids}
+    by_topic: dict[str, list[Question]] = {}
+    for q in bank_order(loaded, questions):
+        if q.id not in pool_of:
+            by_topic.setdefault(q.topic, []).append(q)
+    by_pool: list[list[Question]] = [[] for _ in pools]
+    for q in questions:
+        if q.id in pool_of:
+            by_pool[pool_of[q.id]].append(q)
     out: list[_Section] = []
     for topic, name in loaded.bank.topics.items():
-        mine = [q for q in rest if q.topic == topic]
-        if mine:
+        if mine := by_topic.get(topic):
             out.append(_Section(f"topic-{topic}", name, mine))
-    for pool in pools:
-        wanted = set(pool.question_ids)
-        members = [q for q in questions if q.id in wanted]
+    for pool, members in zip(pools, by_pool, strict=True):
         if members:
             out.append(_Section(f"pool-{pool.id}", pool.title, members, pool.draw))
     return out
