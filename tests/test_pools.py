@@ -285,3 +285,34 @@ def test_qti12_quiz_points_count_each_pool_by_its_draw(pooled: Any) -> None:
         meta = ET.fromstring(zf.read(name))
     ns = "{http://canvas.instructure.com/xsd/cccv1p0}"
     assert meta.findtext(f"{ns}points_possible") == f"{float(expected):.1f}"
+
+
+def test_worksheet_messages_count_one_versions_draw(make_bank: Any, tmp_path: Path) -> None:
+    ids = _ids(MINI_BANK, "economy")
+    data = _bank([{"id": "eco", "questions": ids[:3], "draw": 2}])
+    for q in data["questions"]:
+        if q["id"] == ids[0]:
+            q["excludes"] = [ids[1]]  # a pair the draw puts together on some versions only
+    path = make_bank(data)
+    args = ["worksheet", str(path), "--versions", "6", "--seed", "7", "-o", str(tmp_path / "w")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    total = len(data["questions"])
+    assert f"{total - 1} questions per version, drawn from {total}, 6 versions" in result.stdout
+    # The excludes note names exactly the versions whose draw holds both questions.
+    loaded = load_bank(path)
+    versions = layout(loaded, loaded.bank.questions, 6, random.Random(7), bank_pools(loaded.bank))
+    both = [v.letter for v in versions if {ids[0], ids[1]} <= {i.question.id for i in v.items}]
+    assert 0 < len(both) < 6, "the seed should put the pair together on some versions only"
+    pair_notes = [n for n in result.stderr.splitlines() if "`excludes` keeps them apart" in n]
+    assert len(pair_notes) == 1
+    assert pair_notes[0].startswith(f"note: version {', '.join(both)}: "), pair_notes[0]
+
+
+def test_worksheet_without_pools_counts_its_questions(mini_bank: Path, tmp_path: Path) -> None:
+    args = ["worksheet", str(mini_bank), "--seed", "7", "-o", str(tmp_path / "w")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    total = len(MINI_BANK["questions"])
+    assert f"{total} questions, 1 version," in result.stdout
+    assert "per version" not in result.stdout

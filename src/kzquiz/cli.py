@@ -377,7 +377,13 @@ def worksheet(
     result = pipeline.run(request, _err)
     for note in result.notes:
         _err(f"note: {note}")
-    typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
+    held = plural(result.questions, "question")
+    if result.per_version is not None:
+        # With pools each version holds a draw: the count true of every sheet.
+        held = (
+            f"{plural(result.per_version, 'question')} per version, drawn from {result.questions}"
+        )
+    typer.echo(f"{held}, {plural(versions, 'version')}, {paper}:")
     _print_files(result)
 
 

@@ -119,6 +119,8 @@ class Result:
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # stale files of an earlier set
     stdout: bytes | None = None
+    # With pools that a format draws per version (worksheet): how many one version holds.
+    per_version: int | None = None
 
 
 def draws(fmts: Sequence[Format], selection: Selection | None) -> bool:
@@ -152,14 +154,20 @@ def choose(
 
 
 def sheet_leaks(
-    fmts: Sequence[Format], loaded: LoadedBank, questions: Sequence[Question], sampled: bool
+    fmts: Sequence[Format],
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    sampled: bool,
+    pools: Sequence[Pool] = (),
 ) -> list[str]:
     """Notes on the giveaways left where every chosen question shares one sheet or quiz.
 
     A sample is drawn free of them; a selection of every matching question cannot be, so the
     teacher is told which pairs stand together.
     """
-    if sampled or not any(f.one_sheet for f in fmts):
+    # A format that draws its pools per version notes each version's own leaks (its
+    # renderer knows the draws); the whole pool is on no one sheet.
+    if sampled or not any(f.one_sheet and not (pools and f.pools == "draw") for f in fmts):
         return []
     from kzquiz.quality import leak_notes
 
@@ -276,8 +284,13 @@ def run(request: Request, report: Report = _quiet) -> Result:
                 )
             )
     sampled = count is not None and count < len(loaded.bank.questions)
-    notes = [*selection_notes, *sheet_leaks(fmts, loaded, questions, sampled), *outputs.notes]
+    leaks = sheet_leaks(fmts, loaded, questions, sampled, pools)
+    notes = [*selection_notes, *leaks, *outputs.notes]
     result = Result(loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=notes)
+    if pools and any(f.pools == "draw" for f in fmts):
+        from kzquiz.pools import drawn_size
+
+        result.per_version = drawn_size(questions, pools)
     if request.to_stdout:
         if drawn:
             report(f"seed: {seed} (use --seed {seed} to reproduce)")

@@ -94,6 +94,28 @@ def draw(
     return [q for q in questions if q.id not in dropped]
 
 
+def drawn_size(questions: Sequence[Question], pools: Sequence[Pool]) -> int:
+    """How many of `questions` one draw from every pool keeps (what one worksheet version holds)."""
+    return len(questions) - sum(len(p.question_ids) - p.draw for p in pools_in(pools, questions))
+
+
+def version_leak_notes(
+    loaded: LoadedBank, versions: Sequence[tuple[str, Sequence[Question]]]
+) -> list[str]:
+    """The leak and `excludes` notes of each drawn version (letter, its questions): a note
+    true of every version once, any other with the versions it is true of."""
+    from kzquiz.quality import leak_notes
+
+    where: dict[str, list[str]] = {}
+    for letter, questions in versions:
+        for note in leak_notes(loaded, questions):
+            where.setdefault(note, []).append(letter)
+    return [
+        note if len(letters) == len(versions) else f"version {', '.join(letters)}: {note}"
+        for note, letters in where.items()
+    ]
+
+
 def run_pools(
     loaded: LoadedBank, selection: Selection | None, questions: Sequence[Question]
 ) -> list[Pool]:

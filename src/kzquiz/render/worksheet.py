@@ -30,7 +30,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
-from kzquiz.pools import Pool, draw, job_pools
+from kzquiz.pools import Pool, draw, job_pools, version_leak_notes
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
@@ -186,8 +186,12 @@ def render_worksheets(
     options: WorksheetOptions,
     rng: random.Random,
     pools: Sequence[Pool] = (),
+    notes: list[str] | None = None,
 ) -> dict[str, bytes]:
-    """Render one worksheet per version and one answer key: file name -> HTML bytes."""
+    """Render one worksheet per version and one answer key: file name -> HTML bytes.
+
+    With pools, each version's own leak and `excludes` notes are added to `notes`.
+    """
     if not questions:
         raise SelectionError(f"{loaded.display}: no questions to put on a worksheet")
     if not 1 <= options.versions <= MAX_VERSIONS:
@@ -200,7 +204,7 @@ def render_worksheets(
     # A big set makes hundreds of thousands of objects that all live until the files are
     # written; the cyclic collector would rescan them for nothing (see kzquiz.speed).
     with paused_gc():
-        return _render(loaded, questions, options, rng, pools)
+        return _render(loaded, questions, options, rng, pools, notes)
 
 
 def _render(
@@ -209,8 +213,12 @@ def _render(
     options: WorksheetOptions,
     rng: random.Random,
     pools: Sequence[Pool],
+    notes: list[str] | None = None,
 ) -> dict[str, bytes]:
     versions = layout(loaded, questions, options.versions, rng, pools)
+    if pools and notes is not None:
+        drawn = [(v.letter, [item.question for item in v.items]) for v in versions]
+        notes.extend(version_leak_notes(loaded, drawn))
     # With pools each version has its own draw, of the same size from every pool.
     first = [item.question for item in versions[0].items]
     present = {item.question.type for v in versions for item in v.items}
@@ -263,12 +271,13 @@ def render(job: RenderJob) -> Outputs:
         reason = pdf.missing()
         if reason is not None:
             raise UsageError(f"pdf: {reason}", field="pdf")
+    notes: list[str] = []
     files = render_worksheets(
-        job.loaded, job.questions, options, random.Random(seed), job_pools(job)
+        job.loaded, job.questions, options, random.Random(seed), job_pools(job), notes
     )
     if options.pdf:
         files.update(pdf_files(job.loaded.id, files, options.versions))
-    return Outputs(files=files)
+    return Outputs(files=files, notes=notes)
 
 
 def pdf_files(bank_id: str, pages: dict[str, bytes], versions: int) -> dict[str, bytes]:
