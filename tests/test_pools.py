@@ -27,6 +27,7 @@ from kzquiz.loader import load_bank
 from kzquiz.pools import Pool, bank_pools, draw
 from kzquiz.render.moodle import render_moodle
 from kzquiz.render.qti import render_qti
+from kzquiz.render.selfcheck import state_key
 from kzquiz.render.worksheet import WorksheetOptions, layout, render_worksheets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -316,3 +317,73 @@ def test_worksheet_without_pools_counts_its_questions(mini_bank: Path, tmp_path:
     total = len(MINI_BANK["questions"])
     assert f"{total} questions, 1 version," in result.stdout
     assert "per version" not in result.stdout
+
+
+# ---------------------------------------------------------------------------- --pick elsewhere
+
+
+def _selfcheck(bank: Path, out: Path, seed: int) -> tuple[str, str]:
+    """`selfcheck --pick economy=2 --seed SEED`: its summary line and its page."""
+    args = ["selfcheck", str(bank), "--pick", "economy=2", "--seed", str(seed), "-o", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert "exported whole" not in result.stderr  # a draw, not the whole pool
+    (page,) = out.iterdir()
+    return result.stdout, page.read_text(encoding="utf-8")
+
+
+def _holds(page: str, loaded: Any, questions: list[Any], seed: int) -> bool:
+    """Whether the page is of exactly these questions (its storage key names them)."""
+    return state_key(loaded.id, questions, seed) in page
+
+
+def test_selfcheck_draws_the_pick_once_from_the_seed(mini_bank: Path, tmp_path: Path) -> None:
+    loaded = load_bank(mini_bank)
+    economy = [q for q in loaded.bank.questions if q.topic == "economy"]
+    pool = Pool("pick-economy", "Economy", tuple(q.id for q in economy), 2)
+    drawn = set()
+    for seed in range(6):
+        stdout, page = _selfcheck(mini_bank, tmp_path / f"s{seed}", seed)
+        assert f"2 questions, drawn from {len(economy)}:" in stdout
+        expected = draw(economy, [pool], random.Random(seed))
+        assert len(expected) == 2 and _holds(page, loaded, expected, seed)
+        assert not _holds(page, loaded, economy, seed)
+        assert _selfcheck(mini_bank, tmp_path / f"again{seed}", seed)[1] == page  # reproducible
+        drawn.add(tuple(q.id for q in expected))
+    assert len(drawn) > 1  # seeds draw differently
+
+
+def test_practice_draws_the_pick_once_from_the_seed(
+    mini_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kzquiz import pipeline
+    from kzquiz.practice import console_for
+    from kzquiz.select import Selection
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+    def asked(seed: int) -> tuple[int, str]:
+        shown = io.StringIO()
+
+        def stop() -> str:
+            raise EOFError
+
+        request = pipeline.Request(
+            (), bank=mini_bank, selection=Selection(picks=(("economy", 1),)), seed=seed
+        )
+        done = pipeline.practise(request, console=console_for(shown), read_line=stop)
+        return done.asked, shown.getvalue()
+
+    count, shown = asked(3)
+    assert count == 1  # one question of the topic, not all of them
+    assert asked(3) == (count, shown)
+
+
+def test_anki_refuses_a_pick_and_says_why(mini_bank: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck"
+    result = CliRunner().invoke(
+        app, ["anki", str(mini_bank), "--pick", "economy=1", "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "a deck is for learning every question" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

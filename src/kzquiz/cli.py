@@ -396,6 +396,15 @@ def anki(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pick",
+            metavar="TOPIC=N",
+            help="Not for decks: a deck is for learning every question; use --topic or -n.",
+            hidden=True,
+        ),
+    ] = None,
     seed: SeedOpt = None,
 ) -> None:
     """Make an Anki deck, decks/<bank-id>.apkg, with a subdeck per topic.
@@ -414,6 +423,14 @@ def anki(
 
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
+    if pick:
+        # A pool gives each student some of its questions for a test; a study deck that
+        # left some out would leave them unlearnt (and a re-import would drop their notes).
+        raise typer.BadParameter(
+            "a deck is for learning every question it holds, not a draw from a pool; "
+            "choose what to learn with --topic, --tag or -n",
+            param_hint="--pick",
+        )
     from kzquiz import pipeline
 
     request = pipeline.Request(
@@ -438,6 +455,7 @@ def selfcheck(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
 ) -> None:
     """Make the self-check page: one HTML file a student answers in any browser, offline.
@@ -459,14 +477,18 @@ def selfcheck(
     request = pipeline.Request(
         ("selfcheck",),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         out_dir=output,
     )
     result = pipeline.run(request, _err)
     for note in result.notes:
         _err(f"note: {note}")
-    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
+    held = plural(result.questions, "question")
+    if result.per_version is not None:
+        # The page holds one draw from the pools, the same for every student.
+        held = f"{plural(result.per_version, 'question')}, drawn from {result.questions}"
+    typer.echo(f"{held}: {result.written[0]}")
 
 
 @app.command(short_help="Practise in the terminal, question by question.")
@@ -477,6 +499,7 @@ def practice(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
     missed: Annotated[
         bool, typer.Option("--missed", help="Only the questions you got wrong last time.")
@@ -500,7 +523,10 @@ def practice(
     from kzquiz import pipeline
 
     request = pipeline.Request(
-        (), bank=bank, selection=selection(topic, tag, type_, difficulty, count), seed=seed
+        (),
+        bank=bank,
+        selection=selection(topic, tag, type_, difficulty, count, pick),
+        seed=seed,
     )
     done = pipeline.practise(request, missed_only=missed, report=_err)
     if not done.asked:

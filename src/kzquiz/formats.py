@@ -55,9 +55,10 @@ class Format:
     one_sheet: bool = False  # puts every chosen question in front of the student at once
     build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
     # Question pools (kzquiz.pools): "lms" exports each pool for the platform to draw per
-    # student, "draw" draws per version from the seed itself, "whole" holds every pool
+    # student, "draw" draws per version from the seed itself, "once" is given one draw from
+    # the seed (by the pipeline: one page for every student), "whole" holds every pool
     # question (the pipeline adds a note per pool).
-    pools: Literal["lms", "draw", "whole"] = "whole"
+    pools: Literal["lms", "draw", "once", "whole"] = "whole"
     state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
     # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
     # number of files varies (worksheet versions): files of an earlier set that a new set does
@@ -204,6 +205,7 @@ FORMATS: tuple[Format, ...] = (
         summary="one offline HTML page that checks and explains every answer",
         files=("{id}-selfcheck.html",),
         render=_selfcheck,
+        pools="once",
         shuffles=True,
         build_seed=0,
     ),

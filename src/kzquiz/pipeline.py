@@ -119,7 +119,8 @@ class Result:
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # stale files of an earlier set
     stdout: bytes | None = None
-    # With pools that a format draws per version (worksheet): how many one version holds.
+    # With pools that a format draws (a worksheet per version, selfcheck once): how many
+    # questions one draw holds.
     per_version: int | None = None
 
 
@@ -167,7 +168,8 @@ def sheet_leaks(
     """
     # A format that draws its pools per version notes each version's own leaks (its
     # renderer knows the draws); the whole pool is on no one sheet.
-    if sampled or not any(f.one_sheet and not (pools and f.pools == "draw") for f in fmts):
+    drawing = ("draw", "once") if pools else ()
+    if sampled or not any(f.one_sheet and f.pools not in drawing for f in fmts):
         return []
     from kzquiz.quality import leak_notes
 
@@ -207,9 +209,17 @@ def render(
     pools: Sequence[Pool] = (),
 ) -> Outputs:
     """One format's outputs, given the state files it keeps from `folder`."""
-    from kzquiz.pools import whole_pool_notes
+    from kzquiz.pools import draw, whole_pool_notes
     from kzquiz.render import RenderJob
 
+    drawn_notes: list[str] = []
+    if fmt.pools == "once" and pools:
+        # One draw from the seed, the format then holds no pool: what a worksheet version is.
+        from kzquiz.quality import leak_notes
+
+        questions = draw(questions, pools, random.Random(seed))
+        pools = ()
+        drawn_notes = leak_notes(loaded, questions) if fmt.one_sheet else []
     job = RenderJob(
         loaded,
         questions,
@@ -220,6 +230,7 @@ def render(
         pools=pools,
     )
     outputs = fmt.render(job)
+    outputs.notes[:0] = drawn_notes
     if fmt.pools == "whole":
         outputs.notes.extend(whole_pool_notes(pools, fmt.name, questions))
     return outputs
@@ -287,7 +298,7 @@ def run(request: Request, report: Report = _quiet) -> Result:
     leaks = sheet_leaks(fmts, loaded, questions, sampled, pools)
     notes = [*selection_notes, *leaks, *outputs.notes]
     result = Result(loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=notes)
-    if pools and any(f.pools == "draw" for f in fmts):
+    if pools and any(f.pools in ("draw", "once") for f in fmts):
         from kzquiz.pools import drawn_size
 
         result.per_version = drawn_size(questions, pools)
@@ -451,6 +462,12 @@ def practise(
     rng = random.Random(seed)
     selection = request.selection or Selection()
     questions = practice.choose(loaded, selection, rng, missed_only=missed_only)
+    from kzquiz.pools import draw, run_pools
+
+    # Pools (--pick or the bank's) drawn once from the seed, as for a self-check page.
+    pools = run_pools(loaded, selection, questions)
+    if pools:
+        questions = draw(questions, pools, rng)
     if drawn:
         report(f"seed: {seed} (use --seed {seed} to reproduce)")
     if not questions:
