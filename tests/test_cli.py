@@ -44,7 +44,7 @@ def test_committed_schema_matches_models() -> None:
     committed = (ROOT / "schema" / "questions.schema.json").read_text(encoding="utf-8")
     assert committed == schema_json(), "run: kzquiz schema > schema/questions.schema.json"
     schema = json.loads(committed)
-    assert set(schema["properties"]) == {"bank", "topics", "questions"}
+    assert set(schema["properties"]) == {"bank", "topics", "questions", "pools"}
 
 
 def test_schema_command_prints_it() -> None:

@@ -292,6 +292,23 @@ def _qti(outputs: Outputs) -> None:
                 assert not {"script", "img", "svg", "a"} & tags, name
 
 
+def _xml_package(outputs: Outputs) -> None:
+    """QTI 2.1 and Common Cartridge: every XML file parses, holds no markup, keeps the text."""
+    (data,) = outputs.files.values()
+    texts: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xml"):
+                root = ET.parse(io.BytesIO(zf.read(name))).getroot()
+                tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+                assert not {"script", "img", "svg", "a", "object", "iframe"} & tags, name
+                texts += ["".join(el.itertext()) for el in root.iter()]
+                texts += [v for el in root.iter() for v in el.attrib.values()]
+    # QTI 2.1 holds the text as XHTML elements' text, CC as escaped HTML in mattext: either
+    # way the payload reads back as text (escaped once more inside CC's HTML).
+    assert any("<script>window.__pwned" in t or "&lt;script&gt;window.__pwned" in t for t in texts)
+
+
 def _moodle(outputs: Outputs) -> None:
     (data,) = outputs.files.values()
     root = ET.fromstring(data)
@@ -359,6 +376,8 @@ HOSTILE_READERS: dict[str, Callable[[Outputs], None]] = {
     "selfcheck": _selfcheck,
     "gift": _gift,
     "qti": _qti,
+    "qti21": _xml_package,
+    "cc": _xml_package,
     "moodle": _moodle,
     "quizlet": _quizlet,
     "csv": _csv,

@@ -79,8 +79,8 @@ def test_selection_options(mini_bank: Path) -> None:
         (
             ["export", "blackboard"],
             2,
-            "unknown export format 'blackboard'; use one of: gift, qti, moodle, quizlet, csv, "
-            "kahoot, blooket, quizizz, gimkit",
+            "unknown export format 'blackboard'; use one of: gift, qti, qti21, cc, moodle, "
+            "quizlet, csv, kahoot, blooket, quizizz, gimkit",
         ),
         (["export", "qti", "-o", "-"], 2, "-o: qti is not a text file, so it cannot go to"),
         (["export", "gift", "--difficulty", "4"], 2, "--difficulty '4'"),

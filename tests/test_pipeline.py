@@ -53,6 +53,7 @@ def test_cli_makes_one_library_call_per_command() -> None:
         ("kzquiz.errors", "KzquizError"),
         ("kzquiz.select", "Selection"),  # the options' data, not the selecting
         ("kzquiz.select", "parse_difficulty"),
+        ("kzquiz.select", "parse_pick"),  # --pick TOPIC=N, parsed like --difficulty
         ("kzquiz.render.worksheet", "WorksheetOptions"),
         ("kzquiz.report", "summary_table"),
         ("kzquiz.schema", "schema_json"),

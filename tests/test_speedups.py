@@ -33,12 +33,13 @@ from conftest import ARTICLE, MINI_BANK, BankFactory
 from kzquiz import quality, read, source
 from kzquiz.loader import load_bank
 from kzquiz.model import Cloze, Matching
-from kzquiz.render import moodle, qti
+from kzquiz.render import cc, moodle, qti
 from kzquiz.render.anki import fields as anki_fields
 from kzquiz.render.anki import ids as anki_ids
 from kzquiz.render.anki import models as anki_models
 from kzquiz.render.anki import package as anki_package
 from kzquiz.render.anki import state as anki_state
+from kzquiz.render.cc import CC_PROFILE as CC_TYPES
 
 HYPOTHESIS_SEED = int(os.environ["KZQUIZ_HYPOTHESIS_SEED"])  # chosen in conftest.py
 
@@ -360,6 +361,28 @@ def test_qti_items_are_written_as_element_tree_writes_them(
     for q in loaded.bank.questions:
         item = qti._item(loaded, q, text)
         assert qti.indented_xml(item, level=3) == _element_tree_text(item, 3), q.id
+
+
+@pytest.mark.parametrize("variant", ["mini", "many-blanks", "markup"])
+def test_cc_items_are_written_as_element_tree_writes_them(
+    make_bank: BankFactory, mini_bank_data: dict[str, Any], variant: str
+) -> None:
+    data = _cloze_heavy(mini_bank_data) if variant == "many-blanks" else mini_bank_data
+    if variant == "markup":
+        for q in data["questions"]:
+            q["explanation"] += ' <b a="1">&amp; "quotes"</b>\n\n  indented\tline ]]> &#10;'
+    loaded = load_bank(make_bank(data))
+    kinds = {q.type for q in loaded.bank.questions}
+    assert kinds == set(CC_TYPES) | {"matching", "ordering"}  # every kind the profile holds
+    slow_notes, fast_notes = qti.Notes(loaded, cc.FORMAT), qti.Notes(loaded, cc.FORMAT)
+    slow_text, fast_text = qti._Text(slow_notes), qti._Text(fast_notes)
+    written = 0
+    for q in loaded.bank.questions:
+        slow = [_element_tree_text(el, 2) for el in cc.items(loaded, q, slow_text, slow_notes)]
+        assert cc.item_texts(loaded, q, fast_text, fast_notes) == slow, q.id
+        written += len(slow)
+    assert written >= len(CC_TYPES)
+    assert fast_notes.items == slow_notes.items
 
 
 _tags = st.sampled_from(["item", "mattext", "a", "response_label"])

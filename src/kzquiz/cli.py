@@ -29,6 +29,7 @@ FLAGS: dict[str, str] = {
     "type": "--type",
     "difficulty": "--difficulty",
     "count": "--count",
+    "pick": "--pick",
     "seed": "--seed",
     "versions": "--versions",
     "paper": "--paper",
@@ -172,6 +173,15 @@ CountOpt = Annotated[
         "--count", "-n", metavar="N", help="How many questions (a sample drawn from the seed)."
     ),
 ]
+PickOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pick",
+        metavar="TOPIC=N",
+        help="A pool: N questions of this topic for each student (repeatable). LMS exports "
+        "keep the pool for the LMS to draw; worksheets draw per version.",
+    ),
+]
 SeedOpt = Annotated[
     int | None,
     typer.Option(
@@ -227,9 +237,10 @@ def selection(
     type_: list[str] | None,
     difficulty: str | None,
     count: int | None = None,
+    pick: list[str] | None = None,
 ) -> Selection:
     """Build a Selection from the shared options."""
-    from kzquiz.select import Selection, parse_difficulty
+    from kzquiz.select import Selection, parse_difficulty, parse_pick
 
     return Selection(
         topics=tuple(topic or ()),
@@ -237,6 +248,7 @@ def selection(
         types=tuple(type_ or ()),
         difficulty=parse_difficulty(difficulty),
         count=count,
+        picks=tuple(parse_pick(p) for p in pick or ()),
     )
 
 
@@ -309,6 +321,7 @@ def worksheet(
     bank: BankArg = None,
     output: OutDir = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     topic: TopicOpt = None,
     tag: TagOpt = None,
     difficulty: DifficultyOpt = None,
@@ -367,6 +380,8 @@ def worksheet(
         kzquiz worksheet -n 20 --topic sovereignty --versions 3 --paper letter
 
         kzquiz worksheet --difficulty 1-2 --no-reading --seed 42 --title "Quiz 3" -o out/
+
+        kzquiz worksheet --versions 4 --pick trade=3 --pick climate=2
     """
     from kzquiz import pipeline
     from kzquiz.render.worksheet import WorksheetOptions
@@ -383,7 +398,7 @@ def worksheet(
     request = pipeline.Request(
         ("worksheet",),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         options={"worksheet": options},
         out_dir=output,
@@ -392,7 +407,13 @@ def worksheet(
     )
     result = pipeline.run(request, _err)
     _echo_lines([f"note: {note}" for note in result.notes], err=True)
-    typer.echo(f"{plural(result.questions, 'question')}, {plural(versions, 'version')}, {paper}:")
+    held = plural(result.questions, "question")
+    if result.per_version is not None:
+        # With pools each version holds a draw: the count true of every sheet.
+        held = (
+            f"{plural(result.per_version, 'question')} per version, drawn from {result.questions}"
+        )
+    typer.echo(f"{held}, {plural(versions, 'version')}, {paper}:")
     _print_files(result)
 
 
@@ -470,6 +491,15 @@ def anki(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pick",
+            metavar="TOPIC=N",
+            help="Not for decks: a deck is for learning every question; use --topic or -n.",
+            hidden=True,
+        ),
+    ] = None,
     seed: SeedOpt = None,
     language: LanguageOpt = None,
 ) -> None:
@@ -489,6 +519,14 @@ def anki(
 
         kzquiz anki my-bank.yaml --tag un-charter --difficulty 1-2
     """
+    if pick:
+        # A pool gives each student some of its questions for a test; a study deck that
+        # left some out would leave them unlearnt (and a re-import would drop their notes).
+        raise typer.BadParameter(
+            "a deck is for learning every question it holds, not a draw from a pool; "
+            "choose what to learn with --topic, --tag or -n",
+            param_hint="--pick",
+        )
     from kzquiz import pipeline
 
     request = pipeline.Request(
@@ -513,6 +551,7 @@ def selfcheck(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
     language: LanguageOpt = None,
 ) -> None:
@@ -535,14 +574,18 @@ def selfcheck(
     request = pipeline.Request(
         ("selfcheck",),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         out_dir=output,
         language=language,
     )
     result = pipeline.run(request, _err)
     _echo_lines([f"note: {note}" for note in result.notes], err=True)
-    typer.echo(f"{plural(result.questions, 'question')}: {result.written[0]}")
+    held = plural(result.questions, "question")
+    if result.per_version is not None:
+        # The page holds one draw from the pools, the same for every student.
+        held = f"{plural(result.per_version, 'question')}, drawn from {result.questions}"
+    typer.echo(f"{held}: {result.written[0]}")
 
 
 @app.command(short_help="Practise in the terminal, question by question.")
@@ -553,6 +596,7 @@ def practice(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
     missed: Annotated[
         bool, typer.Option("--missed", help="Only the questions you got wrong last time.")
@@ -579,7 +623,7 @@ def practice(
     request = pipeline.Request(
         (),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         language=language,
     )
@@ -657,6 +701,7 @@ def export(
     type_: TypeOpt = None,
     difficulty: DifficultyOpt = None,
     count: CountOpt = None,
+    pick: PickOpt = None,
     seed: SeedOpt = None,
     list_formats: Annotated[
         bool,
@@ -683,7 +728,7 @@ def export(
     request = pipeline.Request(
         (),
         bank=bank,
-        selection=selection(topic, tag, type_, difficulty, count),
+        selection=selection(topic, tag, type_, difficulty, count, pick),
         seed=seed,
         out_dir=Path("."),
         out_file=None if to_stdout else output,

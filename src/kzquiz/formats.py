@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kzquiz.errors import UsageError
 
@@ -54,6 +54,11 @@ class Format:
     shuffles: bool = False  # draws from the run's seed even without a sample
     one_sheet: bool = False  # puts every chosen question in front of the student at once
     build_seed: int | None = None  # the fixed seed `kzquiz build` gives it
+    # Question pools (kzquiz.pools): "lms" exports each pool for the platform to draw per
+    # student, "draw" draws per version from the seed itself, "once" is given one draw from
+    # the seed (by the pipeline: one page for every student), "whole" holds every pool
+    # question (the pipeline adds a note per pool).
+    pools: Literal["lms", "draw", "once", "whole"] = "whole"
     state_files: Callable[[str], tuple[str, ...]] = _no_state  # bank id -> files it reads back
     # Glob patterns ({id} = bank id) of the files one set of outputs consists of, where the
     # number of files varies (worksheet versions): files of an earlier set that a new set does
@@ -110,6 +115,18 @@ def _qti(job: RenderJob) -> Outputs:
     from kzquiz.render import qti
 
     return qti.render(job)
+
+
+def _qti21(job: RenderJob) -> Outputs:
+    from kzquiz.render import qti21
+
+    return qti21.render(job)
+
+
+def _cc(job: RenderJob) -> Outputs:
+    from kzquiz.render import cc
+
+    return cc.render(job)
 
 
 def _moodle(job: RenderJob) -> Outputs:
@@ -170,6 +187,7 @@ FORMATS: tuple[Format, ...] = (
         summary="printable HTML worksheets (one per version) and one answer key",
         files=("{id}-worksheet-A.html", "{id}-key.html"),
         render=_worksheet,
+        pools="draw",
         shuffles=True,
         build_seed=1,
         family=(
@@ -189,6 +207,7 @@ FORMATS: tuple[Format, ...] = (
         summary="one offline HTML page that checks and explains every answer",
         files=("{id}-selfcheck.html",),
         render=_selfcheck,
+        pools="once",
         shuffles=True,
         build_seed=0,
     ),
@@ -207,8 +226,32 @@ FORMATS: tuple[Format, ...] = (
         summary="Canvas QTI 1.2 package (.zip)",
         files=("{id}.qti.zip",),
         render=_qti,
+        pools="lms",
         native=ALL_TYPES - {"ordering"},
         converted=frozenset({"ordering"}),
+        export=True,
+    ),
+    # Export only, like the Canvas package: an LMS import, not something to study from.
+    Format(
+        name="qti21",
+        summary="IMS QTI 2.1 content package (.zip): Blackboard, Brightspace, OpenOlat, ILIAS, TAO",
+        files=("{id}.qti21.zip",),
+        render=_qti21,
+        pools="lms",
+        in_build=False,
+        export=True,
+    ),
+    Format(
+        name="cc",
+        summary="IMS Common Cartridge 1.3 (.imscc): a QTI question bank for Canvas, "
+        "Schoology, Brightspace",
+        files=("{id}.imscc",),
+        render=_cc,
+        native=frozenset({"single", "multiple", "truefalse", "short"}),
+        # One fill-in-the-blank item per blank, the other blanks filled in.
+        converted=frozenset({"cloze"}),
+        noted=frozenset({"numeric", "matching", "ordering"}),
+        in_build=False,
         export=True,
     ),
     Format(
@@ -216,6 +259,7 @@ FORMATS: tuple[Format, ...] = (
         summary="Moodle XML (Question bank > Import > Moodle XML format)",
         files=("{id}.moodle.xml",),
         render=_moodle,
+        pools="lms",
         text=True,
         export=True,
     ),
@@ -342,4 +386,19 @@ def markdown_list() -> str:
         build = "yes" if f.in_build else "no"
         export = f"`kzquiz export {f.name}`" if f.export else f"`kzquiz {f.name}`"
         lines.append(f"| {f.name} | {names} | {f.summary} | {build} | {export} |")
+    return "\n".join(lines) + "\n"
+
+
+def type_table() -> str:
+    """Every format by question type: native, converted or noted (a markdown table)."""
+    lines = [
+        "| format | " + " | ".join(QUESTION_ORDER) + " |",
+        "|---|" + "---|" * len(QUESTION_ORDER),
+    ]
+    for f in FORMATS:
+        cells = [
+            "note" if t in f.noted else "converted" if t in f.converted else "native"
+            for t in QUESTION_ORDER
+        ]
+        lines.append(f"| {f.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ from kzquiz.model import (
     Question,
     Text,
 )
+from kzquiz.pools import check_pools
 from kzquiz.quality import check_excludes, quality_findings
 from kzquiz.read import BankReading, read_text
 from kzquiz.source import SourceText
@@ -111,6 +112,8 @@ def _load_bank(reading: BankReading) -> LoadedBank:
     findings, paragraph_of = check_identity(_identities(data, bank), topics, source)
     findings.extend(check_answers(indexed))
     findings.extend(check_excludes(data.get("questions")))
+    if bank is not None:
+        findings.extend(check_pools(bank))
     problems.extend(loc.problem(f.path, f.message) for f in findings)
     # Pictures are read and checked here, once: every command that loads the bank checks them.
     images: dict[str, ImageFile] = {}

@@ -317,12 +317,23 @@ class BankInfo(_Strict):
     source: Source
 
 
+class PoolSpec(_Strict):
+    """A pool: questions (listed, or a whole topic) of which each student gets `draw`."""
+
+    id: Id
+    title: Text | None = None
+    questions: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_QUESTIONS)
+    topic: Id | None = None
+    draw: WholeNumber = Field(ge=1, description="How many questions each student gets.")
+
+
 class Bank(_Strict):
     """A whole question bank."""
 
     bank: BankInfo
     topics: dict[Id, Text] = Field(min_length=1, max_length=100)
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    pools: list[PoolSpec] = Field(default_factory=list, max_length=1000)
 
 
 # Each question type's model, by its `type:` name.
@@ -343,6 +354,7 @@ FIELD_NAMES: tuple[str, ...] = tuple(
                 Choice,
                 Pair,
                 Image,
+                PoolSpec,
                 *get_args(get_args(Question)[0]),
             )
             for name in model.model_fields

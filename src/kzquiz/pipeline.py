@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from kzquiz.bank import LoadedBank
     from kzquiz.formats import Format
     from kzquiz.model import Question
+    from kzquiz.pools import Pool
     from kzquiz.render import Outputs
     from kzquiz.select import Selection
 
@@ -131,6 +132,9 @@ class Result:
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # stale files of an earlier set
     stdout: bytes | None = None
+    # With pools that a format draws (a worksheet per version, selfcheck once): how many
+    # questions one draw holds.
+    per_version: int | None = None
 
 
 def draws(fmts: Sequence[Format], selection: Selection | None) -> bool:
@@ -164,14 +168,21 @@ def choose(
 
 
 def sheet_leaks(
-    fmts: Sequence[Format], loaded: LoadedBank, questions: Sequence[Question], sampled: bool
+    fmts: Sequence[Format],
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    sampled: bool,
+    pools: Sequence[Pool] = (),
 ) -> list[str]:
     """Notes on the giveaways left where every chosen question shares one sheet or quiz.
 
     A sample is drawn free of them; a selection of every matching question cannot be, so the
     teacher is told which pairs stand together.
     """
-    if sampled or not any(f.one_sheet for f in fmts):
+    # A format that draws its pools per version notes each version's own leaks (its
+    # renderer knows the draws); the whole pool is on no one sheet.
+    drawing = ("draw", "once") if pools else ()
+    if sampled or not any(f.one_sheet and f.pools not in drawing for f in fmts):
         return []
     from kzquiz.quality import leak_notes
 
@@ -208,10 +219,20 @@ def render(
     options: object = None,
     folder: Path,
     whole_bank: bool = False,
+    pools: Sequence[Pool] = (),
 ) -> Outputs:
     """One format's outputs, given the state files it keeps from `folder`."""
+    from kzquiz.pools import draw, whole_pool_notes
     from kzquiz.render import RenderJob
 
+    drawn_notes: list[str] = []
+    if fmt.pools == "once" and pools:
+        # One draw from the seed, the format then holds no pool: what a worksheet version is.
+        from kzquiz.quality import leak_notes
+
+        questions = draw(questions, pools, random.Random(seed))
+        pools = ()
+        drawn_notes = leak_notes(loaded, questions) if fmt.one_sheet else []
     job = RenderJob(
         loaded,
         questions,
@@ -219,8 +240,13 @@ def render(
         options=options,
         previous=previous_state(fmt, loaded.id, folder),
         whole_bank=whole_bank,
+        pools=pools,
     )
-    return fmt.render(job)
+    outputs = fmt.render(job)
+    outputs.notes[:0] = drawn_notes
+    if fmt.pools == "whole":
+        outputs.notes.extend(whole_pool_notes(pools, fmt.name, questions))
+    return outputs
 
 
 def run(request: Request, report: Report = _quiet) -> Result:
@@ -264,6 +290,9 @@ def run(request: Request, report: Report = _quiet) -> Result:
                 )
         if not questions:
             raise SelectionError(f"{loaded.display}: the bank has no questions")
+        from kzquiz.pools import run_pools
+
+        pools = run_pools(loaded, None if request.whole_bank else request.selection, questions)
         outputs = Outputs()
         for fmt in fmts:
             outputs.update(
@@ -275,11 +304,17 @@ def run(request: Request, report: Report = _quiet) -> Result:
                     options=request.options.get(fmt.name),
                     folder=folder,
                     whole_bank=request.whole_bank,
+                    pools=pools,
                 )
             )
     sampled = count is not None and count < len(loaded.bank.questions)
-    notes = [*selection_notes, *sheet_leaks(fmts, loaded, questions, sampled), *outputs.notes]
+    leaks = sheet_leaks(fmts, loaded, questions, sampled, pools)
+    notes = [*selection_notes, *leaks, *outputs.notes]
     result = Result(loaded, [f.name for f in fmts], len(questions), seed, drawn, notes=notes)
+    if pools and any(f.pools in ("draw", "once") for f in fmts):
+        from kzquiz.pools import drawn_size
+
+        result.per_version = drawn_size(questions, pools)
     if request.to_stdout:
         if drawn:
             report(f"seed: {seed} (use --seed {seed} to reproduce)")
@@ -462,6 +497,12 @@ def practise(
     rng = random.Random(seed)
     selection = request.selection or Selection()
     questions = practice.choose(loaded, selection, rng, missed_only=missed_only)
+    from kzquiz.pools import draw, run_pools
+
+    # Pools (--pick or the bank's) drawn once from the seed, as for a self-check page.
+    pools = run_pools(loaded, selection, questions)
+    if pools:
+        questions = draw(questions, pools, rng)
     if drawn:
         report(f"seed: {seed} (use --seed {seed} to reproduce)")
     if not questions:

@@ -29,6 +29,8 @@ class Selection:
     types: tuple[str, ...] = ()
     difficulty: tuple[int, int] | None = None
     count: int | None = None
+    # --pick TOPIC=N: pools of a topic's questions, N drawn for each student (kzquiz.pools).
+    picks: tuple[tuple[str, int], ...] = ()
 
     def describe(self) -> str:
         """The selection in words, for messages."""
@@ -42,6 +44,8 @@ class Selection:
         if self.difficulty:
             lo, hi = self.difficulty
             parts.append(f"difficulty {lo}" if lo == hi else f"difficulty {lo}-{hi}")
+        if self.picks:
+            parts.append("pick " + ", ".join(f"{t}={n}" for t, n in self.picks))
         return " and ".join(parts) or "all questions"
 
 
@@ -60,6 +64,34 @@ def parse_difficulty(text: str | None) -> tuple[int, int] | None:
             f"difficulty {text!r}: the range goes from low to high, like 1-2", field="difficulty"
         )
     return lo, hi
+
+
+def parse_pick(text: str) -> tuple[str, int]:
+    """'economy=3' -> ('economy', 3)."""
+    m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(\d+)\s*", text)
+    if not m or int(m.group(2)) < 1:
+        raise UsageError(
+            f"pick {text!r}: write TOPIC=N, N at least 1, like economy=3", field="pick"
+        )
+    return m.group(1), int(m.group(2))
+
+
+def _check_picks(selection: Selection, chosen: list[Question]) -> None:
+    """Each topic picked once, drawing no more than the selection holds of it."""
+    seen: set[str] = set()
+    if selection.count is not None:
+        raise UsageError(
+            "pick and `count` cannot be combined: a pick is its own draw", field="pick"
+        )
+    for topic, n in selection.picks:
+        if topic in seen:
+            raise UsageError(f"pick {topic}: the topic is picked twice", field="pick")
+        seen.add(topic)
+        size = sum(q.topic == topic for q in chosen)
+        if n > size:
+            raise UsageError(
+                f"pick {topic}={n}: only {size} questions of topic {topic!r} match", field="pick"
+            )
 
 
 def select(
@@ -86,14 +118,25 @@ def select(
             f"type {bad_types[0]!r} is not a question type; types: {', '.join(QUESTION_TYPES)}",
             field="type",
         )
+    for topic, n in selection.picks:
+        if topic not in bank.topics:
+            raise UsageError(
+                f"pick {topic}={n}: {topic!r} is not a topic of this bank; topics: "
+                f"{', '.join(bank.topics)}",
+                field="pick",
+            )
     if selection.count is not None and selection.count < 1:
         raise UsageError("count must be at least 1", field="count")
     topics, tags, types = set(selection.topics), set(selection.tags), set(selection.types)
+    # Picked topics are the selection (with --topic's, if any).
+    topics |= {t for t, _ in selection.picks} if topics else set()
+    picked = {t for t, _ in selection.picks}
     lo, hi = selection.difficulty or (1, 3)
     chosen = [
         q
         for q in bank.questions
         if (not topics or q.topic in topics)
+        and (not picked or topics or q.topic in picked)
         and (not tags or tags.intersection(q.tags))
         and (not types or q.type in types)
         and lo <= q.difficulty <= hi
@@ -104,6 +147,8 @@ def select(
         if tags - set(known):
             message += f"; tags of this bank: {', '.join(known) or 'none'}"
         raise SelectionError(message)
+    if selection.picks:
+        _check_picks(selection, chosen)
     if selection.count is not None and selection.count < len(chosen):
         chosen = leak_free_sample(loaded, chosen, selection.count, rng, notes)
     return chosen

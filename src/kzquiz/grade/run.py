@@ -119,6 +119,7 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
     from kzquiz.grade import omr, score
     from kzquiz.grade import report as reports
     from kzquiz.output import write_files
+    from kzquiz.pools import bank_pools, pools_in
     from kzquiz.read import read_regular_file
     from kzquiz.render.answersheet import question_hash, sheet_layout, versions_for
 
@@ -135,7 +136,9 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
         if (seed, letter) not in keys:
             questions = pipeline.choose(loaded, request.selection, seed)  # type: ignore[arg-type]
             count = ord(letter) - ord("A") + 1
-            versions = versions_for(loaded, questions, count, seed)
+            # The bank's pools draw per version as the worksheet did (`--pick` is not taken here).
+            pools = pools_in(bank_pools(loaded.bank), questions)
+            versions = versions_for(loaded, questions, count, seed, pools)
             version = versions[-1]
             keys[(seed, letter)] = (
                 version,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from kzquiz.bank import LoadedBank
     from kzquiz.model import Question
+    from kzquiz.pools import Pool
 
 
 @dataclass
@@ -52,6 +53,9 @@ class RenderJob:
     options: object = None
     previous: Mapping[str, bytes] = field(default_factory=dict)
     whole_bank: bool = False  # the selection is every question of the bank (kzquiz build)
+    # The question pools (kzquiz.pools.Pool) of the run: the bank's and --pick's; None: the
+    # bank's own. Every pool question is in `questions`; who draws is the format's to say.
+    pools: Sequence[Pool] | None = None
 
 
 @cache

@@ -43,6 +43,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
+from kzquiz.pools import Pool
 from kzquiz.render.worksheet import Item, Version
 from kzquiz.render.worksheet import layout as worksheet_layout
 
@@ -141,12 +142,17 @@ def payload(
 
 
 def versions_for(
-    loaded: LoadedBank, questions: Sequence[Question], versions: int, seed: int
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    versions: int,
+    seed: int,
+    pools: Sequence[Pool] = (),
 ) -> list[Version]:
     """The worksheet's versions for this seed, exactly as `kzquiz worksheet` prints them."""
     # The worksheet's first use of its Random is this layout, so the same seed gives the
-    # same versions here; version k depends only on versions before it, not on the total.
-    return worksheet_layout(loaded, questions, versions, random.Random(seed))
+    # same versions here (with each version's draw from the pools); version k depends only
+    # on versions before it, not on the total.
+    return worksheet_layout(loaded, questions, versions, random.Random(seed), pools=pools)
 
 
 def _row_fields(
@@ -296,6 +302,7 @@ def render_sheets(
     loaded: LoadedBank,
     questions: Sequence[Question],
     *,
+    pools: Sequence[Pool] = (),
     versions: int,
     seed: int,
     paper: str,
@@ -307,7 +314,7 @@ def render_sheets(
 
     template = env().get_template("worksheet/answersheet.html.j2")
     files = {}
-    for version in versions_for(loaded, questions, versions, seed):
+    for version in versions_for(loaded, questions, versions, seed, pools):
         pages = sheet_layout(loaded, version, seed, paper)
         html = template.render(
             title=title,

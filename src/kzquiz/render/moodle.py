@@ -26,6 +26,9 @@ Every type becomes Moodle's own question type, so nothing is reshaped:
 - A picture (`image:`, `explanation_image:`) travels inside its text as Moodle's own export
   writes it: `<file name="kzquiz-<hash>.<ext>" path="/" encoding="base64">` in the
   `questiontext` (or `generalfeedback`), the HTML referring to `@@PLUGINFILE@@/<name>`.
+- A question pool (the bank's `pools:`, or `--pick`) is a category of its own, named and
+  described with its draw; Moodle XML cannot hold random questions (see `_pool`), so a
+  note tells the teacher to add the draw as random questions from that category.
 - The output depends only on the bank: no dates, no random order.
 """
 
@@ -52,6 +55,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
+from kzquiz.pools import Pool, job_pools
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import (
     Notes,
@@ -185,9 +189,10 @@ class _Writer:
         self.line(depth, f"<{tag}>{_xml(self.clean(value))}</{tag}>")
 
 
-def category_path(loaded: LoadedBank, topic: str) -> str:
-    """`$course$/top/<bank title>/<topic name>`, '/' in a name doubled as Moodle splits it."""
-    names = [loaded.title, loaded.bank.topics.get(topic, topic)]
+def category_path(loaded: LoadedBank, topic: str, name: str | None = None) -> str:
+    """`$course$/top/<bank title>/<topic name>` (or `name`), '/' in a name doubled as Moodle
+    splits it."""
+    names = [loaded.title, name if name is not None else loaded.bank.topics.get(topic, topic)]
     parts = []
     for name in names:
         part = _NEWLINE.sub(" ", name).replace("/", "//")
@@ -401,22 +406,57 @@ def _question(w: _Writer, q: Question) -> None:
     w.q = None
 
 
-def render_moodle(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
+def _pool(w: _Writer, pool: Pool, members: Sequence[Question]) -> None:
+    """A pool as its own category, the draw in its name and description, then its questions.
+
+    Moodle XML cannot hold the draw itself: its importer (qformat_xml::import_question) has
+    no `random` type and qtype_random imports nothing, so a `<question type="random">` is
+    refused; since Moodle 4.3 random questions are not questions in the bank at all but a
+    quiz slot's filter. The teacher adds the random questions to the quiz from this category.
+    """
+    path = category_path(w.loaded, "", f"{pool.title} (draw {pool.draw})")
+    info = (
+        f"Question pool '{pool.id}': each student gets {pool.draw} of these "
+        f"{len(members)} questions. In the quiz: Add > a random question, from this "
+        f"category, {pool.draw} of them."
+    )
+    w.line(1, '<question type="category">')
+    w.line(2, f"<category><text>{_xml(w.clean(path))}</text></category>")
+    w.html(2, "info", info)
+    w.leaf(2, "idnumber", f"{w.loaded.id}-pool-{pool.id}")
+    w.line(1, "</question>")
+    w.notes.add_bank(
+        f"pool '{pool.id}' is the category '{path}': add {pool.draw} random questions from "
+        "it to the quiz (Moodle XML cannot hold random questions)"
+    )
+    for q in members:
+        _question(w, q)
+
+
+def render_moodle(
+    loaded: LoadedBank, questions: Sequence[Question], pools: Sequence[Pool] = ()
+) -> tuple[bytes, list[str]]:
     """The questions as a Moodle XML file (UTF-8) and notes on anything it cannot hold."""
     notes = Notes(loaded, FORMAT)
     w = _Writer(loaded, notes)
     w.lines += ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
     topic = None
+    pooled = {i for pool in pools for i in pool.question_ids}
     for q in bank_order(loaded, questions):
+        if q.id in pooled:
+            continue
         if q.topic != topic:
             topic = q.topic
             _category(w, topic)
         _question(w, q)
+    by_id = {q.id: q for q in questions}
+    for pool in pools:
+        _pool(w, pool, [by_id[i] for i in pool.question_ids if i in by_id])
     w.lines.append("</quiz>")
     return ("\n".join(w.lines) + "\n").encode("utf-8"), notes.items
 
 
 def render(job: RenderJob) -> Outputs:
     """The selection as `<bank-id>.moodle.xml`, with notes."""
-    data, notes = render_moodle(job.loaded, job.questions)
+    data, notes = render_moodle(job.loaded, job.questions, job_pools(job))
     return Outputs(files={job.loaded.id + SUFFIX: data}, notes=notes)

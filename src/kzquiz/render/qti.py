@@ -14,6 +14,11 @@ also keeps the model answer as an exact answer), matching and ordering -> matchi
 (ordering as Position 1..n -> item), cloze -> fill_in_multiple_blanks_question. Every item
 carries its points and has the explanation and evidence as general feedback.
 
+A question pool (kzquiz.pools) is a <section> inside the quiz's section with
+<selection_ordering><selection><selection_number>N, which Canvas reads as a question group
+drawing N per student; its points per question are the pool's highest (noted when they
+differ), and the quiz's points count each pool by its draw.
+
 Ids are stable: "g" + sha1 of the bank id and the question id, so a re-import can update the
 same questions. The package files are ElementTree elements written by `indented_xml`; the
 items, most of the bytes, are written directly by `item_text`, which gives the same bytes as
@@ -58,6 +63,7 @@ from kzquiz.model import (
     TrueFalse,
     format_number,
 )
+from kzquiz.pools import Pool, job_pools
 from kzquiz.render import Outputs, RenderJob, archive_time
 from kzquiz.render.archive import zip_bytes
 from kzquiz.render.export_common import (
@@ -674,7 +680,11 @@ def item_text(loaded: LoadedBank, q: Question, text: _Text, level: int = 3) -> s
 
 
 def _assessment(
-    loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    ident: str,
+    text: _Text,
+    pools: Sequence[Pool] = (),
 ) -> Iterator[bytes]:
     """The assessment XML in pieces, serialised one item at a time.
 
@@ -700,12 +710,53 @@ def _assessment(
     _sub(section, _ITEMS_MARK)
     before, after = indented_xml(root).split(f"<{_ITEMS_MARK} />")
     yield f'<?xml version="1.0" encoding="UTF-8"?>\n{before}'.encode()
-    for i, q in enumerate(questions):
+    pooled = {i for pool in pools for i in pool.question_ids}
+    loose = [q for q in questions if q.id not in pooled]
+    for i, q in enumerate(loose):
         # questestinterop > assessment > section > item
         item = item_text(loaded, q, text, level=3)
         yield (("\n      " if i else "") + item).encode()
+    by_id = {q.id: q for q in questions}
+    for j, pool in enumerate(pools):
+        members = [by_id[i] for i in pool.question_ids if i in by_id]
+        head = _pool_head(loaded, pool, members, text)
+        yield (("\n      " if loose or j else "") + head).encode()
+        for q in members:
+            # ... > section > section (the pool) > item
+            yield ("\n        " + item_text(loaded, q, text, level=4)).encode()
+        yield b"\n      </section>"
     text.q = None
     yield f"{after}\n".encode()
+
+
+def _points(questions: Sequence[Question], pools: Sequence[Pool]) -> int:
+    """The quiz's points: every question outside a pool, and each pool's draw at its points."""
+    by_id = {q.id: q for q in questions}
+    pooled = {i for pool in pools for i in pool.question_ids}
+    total = sum(q.score for q in questions if q.id not in pooled)
+    for pool in pools:
+        members = [by_id[i].score for i in pool.question_ids if i in by_id]
+        total += pool.draw * max(members, default=0)
+    return total
+
+
+def _pool_head(loaded: LoadedBank, pool: Pool, members: list[Question], text: _Text) -> str:
+    """A pool's <section> start: Canvas makes it a question group drawing `pool.draw`."""
+    points = max(q.score for q in members)
+    if len({q.score for q in members}) > 1:
+        text.notes.add_bank(
+            f"pool '{pool.id}': a Canvas question group gives each question the same points: "
+            f"{points} each"
+        )
+    ident = stable_id(loaded.id, "pool", pool.id)
+    nl = ["\n" + "  " * (4 + d) for d in range(4)]
+    return (
+        f'<section ident="{ident}" title="{_escape_attribute(text(pool.title))}">'
+        f"{nl[0]}<selection_ordering>{nl[1]}<selection>"
+        f"{nl[2]}<selection_number>{pool.draw}</selection_number>"
+        f"{nl[2]}<selection_extension>{nl[3]}<points_per_item>{points}</points_per_item>"
+        f"{nl[2]}</selection_extension>{nl[1]}</selection>{nl[0]}</selection_ordering>"
+    )
 
 
 _ITEMS_MARK = "kzquiz-items"
@@ -776,7 +827,13 @@ def _escape_attribute(text: str) -> str:
     return _escape_text(text, _ATTRIBUTE_ESCAPES)
 
 
-def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _Text) -> ET.Element:
+def _meta(
+    loaded: LoadedBank,
+    questions: Sequence[Question],
+    ident: str,
+    text: _Text,
+    pools: Sequence[Pool] = (),
+) -> ET.Element:
     """assessment_meta.xml: the Canvas quiz settings, as text2qti writes them."""
     root = ET.Element(
         "quiz",
@@ -788,7 +845,7 @@ def _meta(loaded: LoadedBank, questions: Sequence[Question], ident: str, text: _
         },
     )
     title = text(loaded.title)
-    points = f"{float(sum(q.score for q in questions)):.1f}"
+    points = f"{float(_points(questions, pools)):.1f}"
     source = loaded.bank.bank.source.title
     description = text.html(f"Questions on \u201c{source}\u201d, exported by kzquiz.")
     settings = [
@@ -930,7 +987,9 @@ def _xml(root: ET.Element) -> bytes:
 DEFLATE_LEVEL = 1
 
 
-def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes, list[str]]:
+def render_qti(
+    loaded: LoadedBank, questions: Sequence[Question], pools: Sequence[Pool] = ()
+) -> tuple[bytes, list[str]]:
     """The questions as a Canvas QTI 1.2 zip and notes on anything it cannot hold."""
     notes = Notes(loaded, FORMAT)
     text = _Text(notes)
@@ -945,13 +1004,13 @@ def render_qti(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes
         ),
         **{f"{IMAGES}/{name}": data for name, data in pictures.items()},
         "non_cc_assessments/": b"",
-        f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text)),
-        f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text),
+        f"{ident}/assessment_meta.xml": _xml(_meta(loaded, questions, ident, text, pools)),
+        f"{ident}/{ident}.xml": _assessment(loaded, questions, ident, text, pools),
     }
     return zip_bytes(files, (year, month, mday, 0, 0, 0), compresslevel=DEFLATE_LEVEL), notes.items
 
 
 def render(job: RenderJob) -> Outputs:
     """`<bank-id>.qti.zip` of `job.questions`, with a note on anything QTI cannot hold."""
-    data, notes = render_qti(job.loaded, job.questions)
+    data, notes = render_qti(job.loaded, job.questions, job_pools(job))
     return Outputs(files={job.loaded.id + ".qti.zip": data}, notes=notes)

@@ -32,6 +32,7 @@ from kzquiz.model import (
     Single,
     TrueFalse,
 )
+from kzquiz.pools import Pool, draw, job_pools, version_leak_notes
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.select import scrambled, shuffled
 from kzquiz.speed import paused_gc
@@ -192,8 +193,13 @@ def render_worksheets(
     questions: Sequence[Question],
     options: WorksheetOptions,
     rng: random.Random,
+    pools: Sequence[Pool] = (),
+    notes: list[str] | None = None,
 ) -> dict[str, bytes]:
-    """Render one worksheet per version and one answer key: file name -> HTML bytes."""
+    """Render one worksheet per version and one answer key: file name -> HTML bytes.
+
+    With pools, each version's own leak and `excludes` notes are added to `notes`.
+    """
     if not questions:
         raise SelectionError(f"{loaded.display}: no questions to put on a worksheet")
     if not 1 <= options.versions <= MAX_VERSIONS:
@@ -206,7 +212,7 @@ def render_worksheets(
     # A big set makes hundreds of thousands of objects that all live until the files are
     # written; the cyclic collector would rescan them for nothing (see kzquiz.speed).
     with paused_gc():
-        return _render(loaded, questions, options, rng)
+        return _render(loaded, questions, options, rng, pools, notes)
 
 
 def _render(
@@ -214,14 +220,21 @@ def _render(
     questions: Sequence[Question],
     options: WorksheetOptions,
     rng: random.Random,
+    pools: Sequence[Pool],
+    notes: list[str] | None = None,
 ) -> dict[str, bytes]:
     from kzquiz import i18n
 
     lang = i18n.of(loaded)
     tr = translator(lang)
     _ = tr.gettext
-    versions = layout(loaded, questions, options.versions, rng, tr)
-    present = {q.type for q in questions}
+    versions = layout(loaded, questions, options.versions, rng, tr=tr, pools=pools)
+    if pools and notes is not None:
+        drawn = [(v.letter, [item.question for item in v.items]) for v in versions]
+        notes.extend(version_leak_notes(loaded, drawn))
+    # With pools each version has its own draw, of the same size from every pool.
+    first = [item.question for item in versions[0].items]
+    present = {item.question.type for v in versions for item in v.items}
     sheet = _Sheet(
         title=options.title or loaded.title,
         source_title=loaded.source.title or loaded.bank.bank.source.title,
@@ -229,9 +242,9 @@ def _render(
         language=loaded.bank.bank.language,
         paper=PAPERS[options.paper],
         seed=options.seed,
-        questions=len(questions),
-        points=sum(q.score for q in questions),
-        digits=len(str(len(questions))),
+        questions=len(first),
+        points=sum(q.score for q in first),
+        digits=len(str(len(first))),
         large_print=options.large_print,
         types=[(t, _(TYPE_LABELS[t]), _(INSTRUCTIONS[t])) for t in QUESTION_TYPES if t in present],
         ui=lang,
@@ -275,7 +288,10 @@ def render(job: RenderJob) -> Outputs:
         reason = pdf.missing()
         if reason is not None:
             raise UsageError(f"pdf: {reason}", field="pdf")
-    files = render_worksheets(job.loaded, job.questions, options, random.Random(seed))
+    notes: list[str] = []
+    files = render_worksheets(
+        job.loaded, job.questions, options, random.Random(seed), job_pools(job), notes
+    )
     if options.answer_sheet:
         from kzquiz.render import answersheet
 
@@ -283,6 +299,7 @@ def render(job: RenderJob) -> Outputs:
             answersheet.render_sheets(
                 job.loaded,
                 job.questions,
+                pools=job_pools(job),
                 versions=options.versions,
                 seed=seed,
                 paper=options.paper,
@@ -291,7 +308,7 @@ def render(job: RenderJob) -> Outputs:
         )
     if options.pdf:
         files.update(pdf_files(job.loaded.id, files, options.versions))
-    return Outputs(files=files)
+    return Outputs(files=files, notes=notes)
 
 
 def pdf_files(bank_id: str, pages: dict[str, bytes], versions: int) -> dict[str, bytes]:
@@ -315,19 +332,25 @@ def layout(
     questions: Sequence[Question],
     versions: int,
     rng: random.Random,
+    *,
     tr: Translator | None = None,
+    pools: Sequence[Pool] = (),
 ) -> list[Version]:
-    """Order the questions of each version (grouped by topic) and shuffle their parts."""
+    """Order the questions of each version (grouped by topic) and shuffle their parts.
+
+    Each version draws its own questions from every pool (kzquiz.pools), from the same rng:
+    the seed gives the same draws again.
+    """
     topics = loaded.bank.topics
     tr = tr or translator("en")
-    # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
-    by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
-    for q in questions:
-        by_topic[q.topic].append(q)
-    groups = [group for group in by_topic.values() if group]
     out: list[Version] = []
     seen: set[tuple[str, ...]] = set()
     for letter in string.ascii_uppercase[:versions]:
+        # Topics keep the bank's order (the teacher's sequence); questions move within a topic.
+        by_topic: dict[str, list[Question]] = {topic: [] for topic in topics}
+        for q in draw(questions, pools, rng) if pools else questions:
+            by_topic[q.topic].append(q)
+        groups = [group for group in by_topic.values() if group]
         for _ in range(_DISTINCT_ATTEMPTS):
             order = [shuffled(group, rng) for group in groups]
             signature = tuple(q.id for group in order for q in group)
@@ -411,21 +434,27 @@ class _KeyEntry:
 
 
 def _full_key(versions: list[Version]) -> list[tuple[str, list[_KeyEntry]]]:
-    """The full key once, in version A's order, noting each question's number per version."""
+    """The full key once, in version A's order, noting each question's number per version.
+
+    Where versions drew different questions from a pool, a question first met in a later
+    version follows, under its topic, in that version's order.
+    """
     number_in: dict[str, list[tuple[str, int]]] = {}
     for version in versions:
         for item in version.items:
             number_in.setdefault(item.question.id, []).append((version.letter, item.number))
-    return [
-        (
-            section.topic,
-            [
-                _KeyEntry(item, tuple(number_in[item.question.id]), tuple(accepted(item.question)))
-                for item in section.items
-            ],
-        )
-        for section in versions[0].sections
-    ]
+    by_topic: dict[str, list[_KeyEntry]] = {}
+    listed: set[str] = set()
+    for version in versions:
+        for section in version.sections:
+            entries = by_topic.setdefault(section.topic, [])
+            for item in section.items:
+                if item.question.id in listed:
+                    continue
+                listed.add(item.question.id)
+                numbers = tuple(number_in[item.question.id])
+                entries.append(_KeyEntry(item, numbers, tuple(accepted(item.question))))
+    return list(by_topic.items())
 
 
 @dataclass(frozen=True)
