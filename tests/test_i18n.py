@@ -544,6 +544,55 @@ def test_kazakh_letters_come_back_from_the_pdf(tmp_path: Path) -> None:
         assert not _english_left(text), (lang, name, _english_left(text))
 
 
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_no_english_left_on_the_answer_sheet(tmp_path: Path, lang: str) -> None:
+    from kzquiz.render import pdf
+
+    for name in ("ru-mini.yaml", "ru-article.txt"):
+        shutil.copyfile(BANKS / name, tmp_path / name)
+    out = tmp_path / lang
+    pdf_wanted = pdf.missing() is None and shutil.which("pdftotext") is not None
+    result = runner.invoke(
+        app,
+        [
+            "worksheet",
+            str(tmp_path / "ru-mini.yaml"),
+            "--language",
+            lang,
+            "--answer-sheet",
+            "--seed",
+            "1",
+            *(["--pdf"] if pdf_wanted else []),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    texts = {"html": _visible((out / "ru-mini-answersheet-A.html").read_text(encoding="utf-8"))}
+    if pdf_wanted:
+        texts["pdf"] = " ".join(
+            subprocess.run(
+                ["pdftotext", "-enc", "UTF-8", str(out / "ru-mini-answersheet-A.pdf"), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+    words = {
+        "ru": ("Бланк ответов", "Вариант A", "стр. 1 из 1", "Фамилия, имя", "Номер", "ученика"),
+        "kk": ("Жауап парағы", "A нұсқасы", "бет 1 / 1", "Аты-жөні", "Оқушы", "нөмірі"),
+        "en": ("Answer sheet", "Version A", "page 1 of 1", "Name", "Student", "number"),
+    }[lang]
+    for kind, text in texts.items():
+        for word in words:
+            assert word in text, (kind, word)
+        if lang == "en":
+            # The control: the same scan finds the English sheet's text.
+            assert "Fill each bubble fully with a dark pen" in _english_left(text), kind
+        else:
+            assert not _english_left(text), (lang, kind, _english_left(text))
+
+
 # ---- the self-check page in a browser ---------------------------------------------------------
 
 
