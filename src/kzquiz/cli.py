@@ -401,8 +401,12 @@ def grade(
         Path | None, typer.Option("--bank", metavar="BANK", help="The question bank.")
     ] = None,
     responses: Annotated[
-        Path | None,
-        typer.Option("--responses", metavar="CSV", help="Typed responses: student,version,1,2,..."),
+        list[Path] | None,
+        typer.Option(
+            "--responses",
+            metavar="CSV",
+            help="Typed responses (student,version,1,2,...) or a self-check hand-in; repeatable.",
+        ),
     ] = None,
     corrections: Annotated[
         Path | None,
@@ -433,12 +437,14 @@ def grade(
         kzquiz grade scans.pdf --review review.html -o results/
 
         kzquiz grade --responses typed.csv --seed 42 -n 20
+
+        kzquiz grade --responses ann-handin.csv --responses ben-handin.csv
     """
     from kzquiz import pipeline
 
     request = pipeline.GradeRequest(
         scans=tuple(scans or ()),
-        responses=responses,
+        responses=tuple(responses or ()),
         corrections=corrections,
         review=review,
         bank=bank,
