@@ -186,6 +186,64 @@ def test_a_handed_in_page_is_graded_as_the_page_graded_it(
     assert book[name]["max"] == str(sum(q.score for q in shipped.bank.questions))
 
 
+def test_the_download_works_offline_from_a_file(driver: Any, shipped: Any, tmp_path: Path) -> None:
+    # A real download from file:// (no captured Blob): the browser saves the file itself.
+    import time
+
+    page = tmp_path / "selfcheck.html"
+    page.write_bytes(render_page(shipped, shipped.bank.questions))
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    d = driver
+    d.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    d.get(page.resolve().as_uri())
+    d.execute_script("localStorage.clear()")
+    d.get(page.resolve().as_uri())
+    single = _first(shipped, Single)
+    assert isinstance(single, Single)
+    right = next(i for i, c in enumerate(single.choices) if c.correct)
+    d.find_element(*_by(f"#q-{single.id}-c{right}")).click()
+    d.find_element(*_by("#check")).click()
+    d.find_element(*_by("#handin-name")).send_keys("Ben 12")
+    d.find_element(*_by("#handin button")).click()
+    saved = downloads / "kz-spief-2022-Ben-12-handin.csv"
+    deadline = time.monotonic() + 20
+    while not saved.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert saved.exists(), list(downloads.iterdir())
+    result = _grade(tmp_path, saved)
+    assert result.exit_code == 0, result.output
+    assert _gradebook(tmp_path / "out")["Ben 12"]["score"] == str(single.score)
+
+
+def test_a_russian_handin_reads_decimal_commas(tmp_path: Path) -> None:
+    # The header says how the page read decimals; "18,7" in a Russian page is 18.7.
+    banks = Path(__file__).parent / "banks"
+    loaded = pipeline.load(banks / "ru-mini.yaml")
+    numeric = next(
+        q for q in loaded.bank.questions if isinstance(q, Numeric) and q.answer != int(q.answer)
+    )
+    typed = format_number(numeric.answer).replace(".", ",")
+    assert "," in typed  # the test needs a decimal
+    digest = question_hash([q.id for q in loaded.bank.questions])
+    path = tmp_path / "ru.csv"
+    body = [["kzquiz-responses", loaded.id, digest, "comma"], ["Айгерим", numeric.id, typed]]
+    body.append(["kzquiz-end", "1", handin.checksum(body)])
+    text = "\r\n".join(",".join(f'"{c}"' for c in row) for row in body)
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["grade", "--bank", str(banks / "ru-mini.yaml"), "--responses", str(path), "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    book = (out / f"{loaded.id}-gradebook.csv").read_text(encoding="utf-8")
+    row = next(csv.DictReader(io.StringIO(book)))
+    assert (row["student"], row["score"]) == ("Айгерим", str(numeric.score))
+
+
 # ---- files written by hand: several students, and hostile ones ------------------------------
 
 

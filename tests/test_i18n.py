@@ -786,7 +786,8 @@ def test_no_english_left_on_the_checked_page(driver: Any, ru_outputs: Path, lang
     driver.get(page.resolve().as_uri())
     driver.execute_script("localStorage.clear()")
     driver.get(page.resolve().as_uri())
-    for box in driver.find_elements(By.CSS_SELECTOR, "input[type=text]"):
+    # The questions' boxes (the Hand in name box appears only after Check).
+    for box in driver.find_elements(By.CSS_SELECTOR, "#quiz input[type=text]"):
         box.send_keys("1,2,3")
     for choice in driver.find_elements(By.CSS_SELECTOR, "input[type=radio], input[type=checkbox]"):
         driver.execute_script("arguments[0].click()", choice)
