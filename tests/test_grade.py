@@ -487,7 +487,7 @@ def test_gradebook_is_formula_safe(klass: Klass, tmp_path: Path) -> None:
     typed.write_text('student,version,1\n"=HYPERLINK(""x"")",A,\n', "utf-8")
     result = run(
         GradeRequest(
-            responses=typed, seed=SEED, selection=Selection(count=COUNT), out_dir=tmp_path
+            responses=(typed,), seed=SEED, selection=Selection(count=COUNT), out_dir=tmp_path
         ),
         lambda _: None,
     )

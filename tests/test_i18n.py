@@ -842,3 +842,50 @@ def test_no_english_left_in_the_exports(ru_outputs: Path) -> None:
     for english in ("Evidence", "Position ", "(unit:", ">True<", ">False<"):
         assert english not in text, english
     assert "Верно" in text and "Цитата" in text
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_no_english_left_in_the_grade_report(tmp_path: Path, lang: str) -> None:
+    # The teacher's report and review page, for a class of two Russian hand-ins.
+    import csv as csvlib
+    import io
+
+    from kzquiz import pipeline
+    from kzquiz.grade import handin
+    from kzquiz.grade.run import missing
+    from kzquiz.model import Single, TrueFalse
+    from kzquiz.render.answersheet import question_hash
+
+    if missing() is not None:
+        pytest.skip(missing() or "")
+    loaded = pipeline.load(RU_BANK)
+    digest = question_hash([q.id for q in loaded.bank.questions])
+    single = next(q for q in loaded.bank.questions if isinstance(q, Single))
+    tf = next(q for q in loaded.bank.questions if isinstance(q, TrueFalse))
+    files = []
+    for who, letter, truth in (("Айгерим", "A", "T"), ("Борис", "B", "F")):
+        body = [
+            ["kzquiz-responses", loaded.id, digest, "comma"],
+            [who, single.id, letter],
+            [who, tf.id, truth],
+        ]
+        body.append(["kzquiz-end", "2", handin.checksum(body)])
+        out = io.StringIO()
+        csvlib.writer(out).writerows(body)
+        files += ["--responses", str(tmp_path / f"{who}.csv")]
+        (tmp_path / f"{who}.csv").write_text(out.getvalue(), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["grade", "--bank", str(RU_BANK), *files, "--language", lang]
+        + ["--review", str(tmp_path / "review.html"), "-o", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    for name in (f"{loaded.id}-grade-report.html", "review.html"):
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in page
+        # <code> holds names to type as they are: the CSV's `answer` column, the command.
+        text = _visible(re.sub(r"<code>[^<]*</code>", " ", page))
+        if lang == "en":  # the control: the scan finds the English report's words
+            assert {"Marks to review", "Results"} & set(_english_left(text)), name
+        else:
+            assert not _english_left(text), (lang, name, _english_left(text))

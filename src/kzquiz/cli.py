@@ -426,6 +426,7 @@ def grade(
         int | None,
         typer.Option("--seed", metavar="SEED", help="The worksheet's seed (typed responses only)."),
     ] = None,
+    language: LanguageOpt = None,
 ) -> None:
     """Grade answer sheets: a gradebook CSV and an HTML report of every question.
 
@@ -451,6 +452,7 @@ def grade(
         selection=selection(topic, tag, type_, difficulty, count),
         seed=seed,
         out_dir=output,
+        language=language,
     )
     result = pipeline.grade(request, _err)
     for problem in result.problems:

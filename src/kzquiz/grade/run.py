@@ -56,6 +56,7 @@ class GradeRequest:
     seed: int | None = None  # for typed responses (scans carry theirs)
     paper: str = "a4"  # for the layout of typed responses' versions
     out_dir: Path | None = None
+    language: str | None = None  # of the report and review page (default: the bank's)
 
 
 @dataclass
@@ -130,7 +131,7 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
         raise UsageError(
             "scans: give scans of answer sheets, or a CSV of typed `responses`", field="scans"
         )
-    loaded = pipeline.load(request.bank, report)
+    loaded = pipeline.load(request.bank, report, language=request.language)
     result = GradeResult()
     keys: dict[tuple[int, str], tuple[Version, str]] = {}
 
@@ -340,8 +341,11 @@ def _score(
     result: GradeResult,
 ) -> tuple[list[GradebookRow], list[tuple[str, list[int]]], ClassStats]:
     """Every student's points, the gradebook rows and the class statistics."""
+    from kzquiz import i18n
     from kzquiz.grade.score import BadResponse, Outcome, score
     from kzquiz.grade.stats import Answer, ItemInfo, compute
+
+    _ = i18n.gettext_for(i18n.of(loaded))
     from kzquiz.model import Multiple, Single, TrueFalse
 
     order = [q.id for q in questions]
@@ -403,7 +407,8 @@ def _score(
                 )
             )
         elif isinstance(q, TrueFalse):
-            infos.append(ItemInfo(q.id, q.score, ("True", "False"), (0,) if q.answer else (1,)))
+            shown = (_("True"), _("False"))  # as the report's reader knows them
+            infos.append(ItemInfo(q.id, q.score, shown, (0,) if q.answer else (1,)))
         else:
             infos.append(ItemInfo(q.id, q.score))
     table = [(qid, sorted(numbers[qid])) for qid in order]
