@@ -487,10 +487,27 @@ def test_gradebook_is_formula_safe(klass: Klass, tmp_path: Path) -> None:
     typed.write_text('student,version,1\n"=HYPERLINK(""x"")",A,\n', "utf-8")
     result = run(
         GradeRequest(
-            responses=typed, seed=SEED, selection=Selection(count=COUNT), out_dir=tmp_path
+            responses=(typed,), seed=SEED, selection=Selection(count=COUNT), out_dir=tmp_path
         ),
         lambda _: None,
     )
     assert result.students == 1
     gradebook = (tmp_path / "kz-spief-2022-gradebook.csv").read_text("utf-8").splitlines()
     assert gradebook[1].startswith('"\'=HYPERLINK(""x"")",A,0,')
+
+
+def test_a_russian_answer_sheet_is_read(tmp_path: Path) -> None:
+    # The translated header and labels must leave the marks where the OMR looks for them.
+    loaded = pipeline.load(Path(__file__).parent / "banks" / "ru-mini.yaml")
+    questions = list(loaded.bank.questions)
+    versions = sim.class_versions(loaded, questions, 2, 1)
+    blanks = sim.blank_pages(loaded, questions, 2, 1)
+    students = sim.simulate(loaded, versions, 3, seed=8, keyed_wrong="")
+    rng = random.Random(1)
+    for st in students:
+        (page,) = sim.student_pages(loaded, st, versions[0], blanks["A"], 2, rng)
+        scan = omr.read_page(sim.degrade(page, rng))
+        (layout,) = sheet_layout(loaded, versions[0], 2)
+        read = score.read_sheet(st.sid, scan, layout, {i.number: i for i in versions[0].items})
+        assert read.student == st.sid
+        assert read.responses == st.responses

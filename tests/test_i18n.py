@@ -544,6 +544,55 @@ def test_kazakh_letters_come_back_from_the_pdf(tmp_path: Path) -> None:
         assert not _english_left(text), (lang, name, _english_left(text))
 
 
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_no_english_left_on_the_answer_sheet(tmp_path: Path, lang: str) -> None:
+    from kzquiz.render import pdf
+
+    for name in ("ru-mini.yaml", "ru-article.txt"):
+        shutil.copyfile(BANKS / name, tmp_path / name)
+    out = tmp_path / lang
+    pdf_wanted = pdf.missing() is None and shutil.which("pdftotext") is not None
+    result = runner.invoke(
+        app,
+        [
+            "worksheet",
+            str(tmp_path / "ru-mini.yaml"),
+            "--language",
+            lang,
+            "--answer-sheet",
+            "--seed",
+            "1",
+            *(["--pdf"] if pdf_wanted else []),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    texts = {"html": _visible((out / "ru-mini-answersheet-A.html").read_text(encoding="utf-8"))}
+    if pdf_wanted:
+        texts["pdf"] = " ".join(
+            subprocess.run(
+                ["pdftotext", "-enc", "UTF-8", str(out / "ru-mini-answersheet-A.pdf"), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+    words = {
+        "ru": ("Бланк ответов", "Вариант A", "стр. 1 из 1", "Фамилия, имя", "Номер", "ученика"),
+        "kk": ("Жауап парағы", "A нұсқасы", "бет 1 / 1", "Аты-жөні", "Оқушы", "нөмірі"),
+        "en": ("Answer sheet", "Version A", "page 1 of 1", "Name", "Student", "number"),
+    }[lang]
+    for kind, text in texts.items():
+        for word in words:
+            assert word in text, (kind, word)
+        if lang == "en":
+            # The control: the same scan finds the English sheet's text.
+            assert "Fill each bubble fully with a dark pen" in _english_left(text), kind
+        else:
+            assert not _english_left(text), (lang, kind, _english_left(text))
+
+
 # ---- the self-check page in a browser ---------------------------------------------------------
 
 
@@ -737,7 +786,8 @@ def test_no_english_left_on_the_checked_page(driver: Any, ru_outputs: Path, lang
     driver.get(page.resolve().as_uri())
     driver.execute_script("localStorage.clear()")
     driver.get(page.resolve().as_uri())
-    for box in driver.find_elements(By.CSS_SELECTOR, "input[type=text]"):
+    # The questions' boxes (the Hand in name box appears only after Check).
+    for box in driver.find_elements(By.CSS_SELECTOR, "#quiz input[type=text]"):
         box.send_keys("1,2,3")
     for choice in driver.find_elements(By.CSS_SELECTOR, "input[type=radio], input[type=checkbox]"):
         driver.execute_script("arguments[0].click()", choice)
@@ -792,3 +842,50 @@ def test_no_english_left_in_the_exports(ru_outputs: Path) -> None:
     for english in ("Evidence", "Position ", "(unit:", ">True<", ">False<"):
         assert english not in text, english
     assert "Верно" in text and "Цитата" in text
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_no_english_left_in_the_grade_report(tmp_path: Path, lang: str) -> None:
+    # The teacher's report and review page, for a class of two Russian hand-ins.
+    import csv as csvlib
+    import io
+
+    from kzquiz import pipeline
+    from kzquiz.grade import handin
+    from kzquiz.grade.run import missing
+    from kzquiz.model import Single, TrueFalse
+    from kzquiz.render.answersheet import question_hash
+
+    if missing() is not None:
+        pytest.skip(missing() or "")
+    loaded = pipeline.load(RU_BANK)
+    digest = question_hash([q.id for q in loaded.bank.questions])
+    single = next(q for q in loaded.bank.questions if isinstance(q, Single))
+    tf = next(q for q in loaded.bank.questions if isinstance(q, TrueFalse))
+    files = []
+    for who, letter, truth in (("Айгерим", "A", "T"), ("Борис", "B", "F")):
+        body = [
+            ["kzquiz-responses", loaded.id, digest, "comma"],
+            [who, single.id, letter],
+            [who, tf.id, truth],
+        ]
+        body.append(["kzquiz-end", "2", handin.checksum(body)])
+        out = io.StringIO()
+        csvlib.writer(out).writerows(body)
+        files += ["--responses", str(tmp_path / f"{who}.csv")]
+        (tmp_path / f"{who}.csv").write_text(out.getvalue(), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["grade", "--bank", str(RU_BANK), *files, "--language", lang]
+        + ["--review", str(tmp_path / "review.html"), "-o", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    for name in (f"{loaded.id}-grade-report.html", "review.html"):
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in page
+        # <code> holds names to type as they are: the CSV's `answer` column, the command.
+        text = _visible(re.sub(r"<code>[^<]*</code>", " ", page))
+        if lang == "en":  # the control: the scan finds the English report's words
+            assert {"Marks to review", "Results"} & set(_english_left(text)), name
+        else:
+            assert not _english_left(text), (lang, name, _english_left(text))

@@ -427,8 +427,12 @@ def grade(
         Path | None, typer.Option("--bank", metavar="BANK", help="The question bank.")
     ] = None,
     responses: Annotated[
-        Path | None,
-        typer.Option("--responses", metavar="CSV", help="Typed responses: student,version,1,2,..."),
+        list[Path] | None,
+        typer.Option(
+            "--responses",
+            metavar="CSV",
+            help="Typed responses (student,version,1,2,...) or a self-check hand-in; repeatable.",
+        ),
     ] = None,
     corrections: Annotated[
         Path | None,
@@ -448,6 +452,7 @@ def grade(
         int | None,
         typer.Option("--seed", metavar="SEED", help="The worksheet's seed (typed responses only)."),
     ] = None,
+    language: LanguageOpt = None,
 ) -> None:
     """Grade answer sheets: a gradebook CSV and an HTML report of every question.
 
@@ -459,18 +464,21 @@ def grade(
         kzquiz grade scans.pdf --review review.html -o results/
 
         kzquiz grade --responses typed.csv --seed 42 -n 20
+
+        kzquiz grade --responses ann-handin.csv --responses ben-handin.csv
     """
     from kzquiz import pipeline
 
     request = pipeline.GradeRequest(
         scans=tuple(scans or ()),
-        responses=responses,
+        responses=tuple(responses or ()),
         corrections=corrections,
         review=review,
         bank=bank,
         selection=selection(topic, tag, type_, difficulty, count),
         seed=seed,
         out_dir=output,
+        language=language,
     )
     result = pipeline.grade(request, _err)
     for problem in result.problems:

@@ -62,12 +62,15 @@ def _png_uri(png: bytes) -> str:
 
 def review_html(loaded: LoadedBank, doubts: Sequence[Doubt]) -> bytes:
     """Every doubtful mark's crop beside what each bubble read."""
+    from kzquiz import i18n
     from kzquiz.render import env
 
+    lang = i18n.of(loaded)
     html = (
-        env()
+        env(lang)
         .get_template("grade/review.html.j2")
         .render(
+            language=lang,
             title=loaded.title,
             doubts=[(d, _png_uri(d.crop)) for d in doubts],
             filled=omr.FILLED,
@@ -103,13 +106,18 @@ def report_html(
     problems: Sequence[str],
 ) -> bytes:
     """The class report: score distribution, every question's figures and flags, problems."""
+    from kzquiz import i18n
     from kzquiz.render import env
 
+    lang = i18n.of(loaded)
+    gettext = i18n.gettext_for(lang)
     number_of = dict(numbers)
     html = (
-        env()
+        env(lang)
         .get_template("grade/report.html.j2")
         .render(
+            language=lang,
+            flags={i.qid: stats.flags(i, gettext) for i in stat.items},
             title=loaded.title,
             bank=loaded.display,
             stat=stat,

@@ -2,6 +2,7 @@
 
     scans (PNG/JPEG, PDF pages) ──omr──▶ corrected pages + QR ──▶ key (bank, seed, version)
     responses CSV ────────────────────────────────────────────────┤
+    self-check hand-ins (by question id, grade/handin.py) ──────────┤
     corrections CSV (the teacher's decisions on doubtful marks) ───┤
         ──▶ score every question ──▶ stats ──▶ gradebook CSV, report HTML, review HTML
         ──▶ output.write_files (atomic)
@@ -26,6 +27,7 @@ from kzquiz.errors import KzquizError, UsageError
 
 if TYPE_CHECKING:
     from kzquiz.bank import LoadedBank
+    from kzquiz.grade.score import Outcome
     from kzquiz.grade.stats import ClassStats
     from kzquiz.model import Question
     from kzquiz.render.worksheet import Version
@@ -46,7 +48,7 @@ class GradeRequest:
     """What to grade, against which bank and selection, and where the files go."""
 
     scans: tuple[Path, ...] = ()
-    responses: Path | None = None
+    responses: tuple[Path, ...] = ()  # typed CSVs and self-check hand-ins (told by header)
     corrections: Path | None = None
     review: Path | None = None
     bank: Path | None = None
@@ -54,6 +56,7 @@ class GradeRequest:
     seed: int | None = None  # for typed responses (scans carry theirs)
     paper: str = "a4"  # for the layout of typed responses' versions
     out_dir: Path | None = None
+    language: str | None = None  # of the report and review page (default: the bank's)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class _Student:
     responses: dict[int, str | None] = field(default_factory=dict)
     pages: set[int] = field(default_factory=set)
     pages_total: int = 1
+    outcomes: dict[str, Outcome] | None = None  # a hand-in, already graded by question id
 
 
 def _read_csv(path: Path) -> list[tuple[int, list[str]]]:
@@ -116,18 +120,19 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
     if reason is not None:
         raise UsageError(reason)
     from kzquiz import pipeline
-    from kzquiz.grade import omr, score
+    from kzquiz.grade import handin, omr, score
     from kzquiz.grade import report as reports
     from kzquiz.output import write_files
     from kzquiz.pools import bank_pools, pools_in
     from kzquiz.read import read_regular_file
     from kzquiz.render.answersheet import question_hash, sheet_layout, versions_for
+    from kzquiz.render.worksheet import BUILD_SEED
 
-    if not request.scans and request.responses is None:
+    if not request.scans and not request.responses:
         raise UsageError(
             "scans: give scans of answer sheets, or a CSV of typed `responses`", field="scans"
         )
-    loaded = pipeline.load(request.bank, report)
+    loaded = pipeline.load(request.bank, report, language=request.language)
     result = GradeResult()
     keys: dict[tuple[int, str], tuple[Version, str]] = {}
 
@@ -226,20 +231,48 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
             f"student {who}: several sheets ({', '.join(students[who].sheets)}); none graded"
         )
         del students[who]
-    if request.responses is not None:
+    refused: set[str] = set()
+    for path in request.responses:
+        cells = _read_csv(path)
+        if handin.is_handin(cells):
+            seed = request.seed if request.seed is not None else BUILD_SEED
+            version, _ = key(seed, "A")
+            position = {q.id: i for i, q in enumerate(loaded.bank.questions)}
+            asked = sorted((i.question for i in version.items), key=lambda q: position[q.id])
+            try:
+                got = handin.read(
+                    path,
+                    cells,
+                    bank_id=loaded.id,
+                    questions=asked,
+                    digest=question_hash([q.id for q in asked]),
+                    language=loaded.bank.bank.language,
+                )
+            except handin.HandInError as exc:
+                result.problems.append(str(exc))
+                continue
+            if got.student in students or got.student in refused:
+                result.problems.append(
+                    f"student {got.student}: several hand-ins or sheets; none graded"
+                )
+                students.pop(got.student, None)
+                refused.add(got.student)
+                continue
+            students[got.student] = _Student(
+                got.student, version, [path.name], {}, {1}, 1, got.outcomes
+            )
+            continue
         if request.seed is None:
             raise UsageError(
                 "seed: typed responses need the worksheet's --seed (a scan carries its own)",
                 field="seed",
             )
-        for who, version, responses in _typed(
-            request.responses, lambda v: key(request.seed or 0, v)[0]
-        ):
+        for who, version, responses in _typed(path, cells, lambda v: key(request.seed or 0, v)[0]):
             if who in students:
                 result.problems.append(f"student {who}: typed responses and a sheet; none graded")
                 del students[who]
                 continue
-            students[who] = _Student(who, version, [str(request.responses)], responses, {1}, 1)
+            students[who] = _Student(who, version, [str(path)], responses, {1}, 1)
     result.unclear = len(doubts)
     if not students:
         raise GradeInputError("\n".join([*result.problems, "no sheet or response could be graded"]))
@@ -270,12 +303,11 @@ def run(request: GradeRequest, report: Report) -> GradeResult:
 
 
 def _typed(
-    path: Path, version_of: Callable[[str], Version]
+    path: Path, rows: list[tuple[int, list[str]]], version_of: Callable[[str], Version]
 ) -> list[tuple[str, Version, dict[int, str | None]]]:
     """Typed responses: a header `student,version,1,2,...` and one student a line."""
     from kzquiz.grade.score import BadResponse, score
 
-    rows = _read_csv(path)
     if not rows or [c.strip().lower() for c in rows[0][1][:2]] != ["student", "version"]:
         raise GradeInputError(f"{path}:1: a responses CSV starts with student,version,1,2,...")
     out = []
@@ -312,8 +344,11 @@ def _score(
     result: GradeResult,
 ) -> tuple[list[GradebookRow], list[tuple[str, list[int]]], ClassStats]:
     """Every student's points, the gradebook rows and the class statistics."""
-    from kzquiz.grade.score import BadResponse, score
+    from kzquiz import i18n
+    from kzquiz.grade.score import BadResponse, Outcome, score
     from kzquiz.grade.stats import Answer, ItemInfo, compute
+
+    _ = i18n.gettext_for(i18n.of(loaded))
     from kzquiz.model import Multiple, Single, TrueFalse
 
     order = [q.id for q in questions]
@@ -326,6 +361,11 @@ def _score(
         answers: dict[str, Answer] = {}
         unclear: list[int] = []
         for item in record.version.items:
+            if record.outcomes is not None:
+                # A hand-in has no printed numbers; it was graded by question id.
+                got = record.outcomes.get(item.question.id, Outcome(0, False))
+                answers[item.question.id] = Answer(got.points, got.correct, got.chosen)
+                continue
             numbers[item.question.id].add(item.number)
             response = record.responses.get(item.number, "")
             if response is None:
@@ -348,7 +388,7 @@ def _score(
         rows.append(
             GradebookRow(
                 who,
-                record.version.letter,
+                "self-check" if record.outcomes is not None else record.version.letter,
                 sum(a.points for a in answers.values()),
                 sum(q.score for q in questions),
                 topics,
@@ -370,7 +410,8 @@ def _score(
                 )
             )
         elif isinstance(q, TrueFalse):
-            infos.append(ItemInfo(q.id, q.score, ("True", "False"), (0,) if q.answer else (1,)))
+            shown = (_("True"), _("False"))  # as the report's reader knows them
+            infos.append(ItemInfo(q.id, q.score, shown, (0,) if q.answer else (1,)))
         else:
             infos.append(ItemInfo(q.id, q.score))
     table = [(qid, sorted(numbers[qid])) for qid in order]

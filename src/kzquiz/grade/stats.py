@@ -19,7 +19,7 @@ and a wrong option nobody chose (it distracts no one).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 LOW_DISCRIMINATION = 0.1
@@ -124,20 +124,22 @@ def compute(items: Sequence[ItemInfo], answers: Sequence[Sequence[Answer]]) -> C
     return ClassStats(n, sum(i.max_points for i in items), totals, out, kr20, alpha)
 
 
-def flags(s: ItemStats) -> list[str]:
-    """Why a question should be looked at again (see the module docstring)."""
+def flags(s: ItemStats, _: Callable[[str], str] = str) -> list[str]:
+    """Why a question should be looked at again (see the module docstring), through `_`."""
     out = []
     if s.discrimination is not None and s.discrimination < 0:
-        out.append(f"negative discrimination ({s.discrimination:.2f}): check the key")
+        out.append(
+            _("negative discrimination (%(d)s): check the key") % {"d": f"{s.discrimination:.2f}"}
+        )
     elif s.discrimination is not None and s.discrimination < LOW_DISCRIMINATION:
-        out.append(f"near-zero discrimination ({s.discrimination:.2f})")
+        out.append(_("near-zero discrimination (%(d)s)") % {"d": f"{s.discrimination:.2f}"})
     if s.n and s.p > EASY:
-        out.append(f"almost everyone right (p = {s.p:.2f})")
+        out.append(_("almost everyone right (p = %(p)s)") % {"p": f"{s.p:.2f}"})
     elif s.n and s.p < HARD:
-        out.append(f"almost everyone wrong (p = {s.p:.2f})")
+        out.append(_("almost everyone wrong (p = %(p)s)") % {"p": f"{s.p:.2f}"})
     for o, (text, count) in enumerate(zip(s.options, s.counts, strict=True)):
         if o not in s.correct_options and count == 0 and s.n:
-            out.append(f"nobody chose the distractor “{text}”")
+            out.append(_("nobody chose the distractor “%(text)s”") % {"text": text})
     return out
 
 

@@ -309,16 +309,19 @@ def render_sheets(
     title: str,
 ) -> dict[str, bytes]:
     """One HTML answer sheet per version (every page of it): file name -> bytes."""
+    from kzquiz import i18n
     from kzquiz.render import env
     from kzquiz.render.worksheet import PAPERS
 
-    template = env().get_template("worksheet/answersheet.html.j2")
+    lang = i18n.of(loaded)
+    template = env(lang).get_template("worksheet/answersheet.html.j2")
     files = {}
     for version in versions_for(loaded, questions, versions, seed, pools):
         pages = sheet_layout(loaded, version, seed, paper)
         html = template.render(
             title=title,
-            language=loaded.bank.bank.language,
+            language=lang,
+            decimal="," if lang in i18n.DECIMAL_COMMA else ".",
             paper=PAPERS[paper],
             pages=pages,
             qr={p.number: qr_modules(p.payload) for p in pages},

@@ -34,6 +34,7 @@ from kzquiz.model import (
     TrueFalse,
 )
 from kzquiz.render import Outputs, RenderJob, env
+from kzquiz.render.answersheet import question_hash
 from kzquiz.render.worksheet import passage
 from kzquiz.select import scrambled, shuffled
 
@@ -104,7 +105,14 @@ def render_page(
         if reading.paragraphs
         else None,
     }
-    meta = {"bank": loaded.id, "store": state_key(loaded.id, questions, seed)}
+    # The question set as `kzquiz grade` checks a hand-in against it (grade/handin.py).
+    position = {q.id: i for i, q in enumerate(loaded.bank.questions)}
+    asked = sorted((q.id for q in questions), key=lambda qid: position.get(qid, 0))
+    meta = {
+        "bank": loaded.id,
+        "store": state_key(loaded.id, questions, seed),
+        "set": question_hash(asked),
+    }
     css = _asset("selfcheck.css")
     js = _asset("selfcheck.js")
     html = (
@@ -272,6 +280,8 @@ def page_text(lang: str) -> dict[str, Any]:
         ),
         "confirmReset": _("Start over? This clears every answer on this page."),
         "cleared": _("Cleared. Starting over."),
+        "handinName": _("Write your name or student number first."),
+        "handedIn": _("Saved as %(file)s: give this file to your teacher."),
     }
     return {"messages": messages, "plural": "ru" if lang == "ru" else "one"}
 
