@@ -206,8 +206,14 @@ def test_the_download_works_offline_from_a_file(driver: Any, shipped: Any, tmp_p
     right = next(i for i, c in enumerate(single.choices) if c.correct)
     d.find_element(*_by(f"#q-{single.id}-c{right}")).click()
     d.find_element(*_by("#check")).click()
-    d.find_element(*_by("#handin-name")).send_keys("Ben 12")
-    d.find_element(*_by("#handin button")).click()
+    # The form shows once the page is checked; on a busy machine that can take a moment.
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    name = WebDriverWait(d, 20).until(ec.element_to_be_clickable(_by("#handin-name")))
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", name)
+    name.send_keys("Ben 12")
+    WebDriverWait(d, 20).until(ec.element_to_be_clickable(_by("#handin button"))).click()
     saved = downloads / "kz-spief-2022-Ben-12-handin.csv"
     deadline = time.monotonic() + 20
     while not saved.exists() and time.monotonic() < deadline:
