@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ PDFIMAGES = shutil.which("pdfimages")
 
 # Formats that carry the pictures, and those that cannot and say so in a note. Every format
 # of the registry must be in one of them (a new format has to decide).
-HOLD_PICTURES = {"anki", "worksheet", "selfcheck", "qti", "moodle", "csv"}
+HOLD_PICTURES = {"anki", "worksheet", "selfcheck", "qti", "qti21", "cc", "moodle", "csv"}
 NOTE_PICTURES = {"gift", "quizlet", "kahoot", "blooket", "quizizz", "gimkit"}
 
 SVG = (
@@ -574,6 +576,131 @@ def test_qti_zip_holds_and_lists_the_pictures(shipped: Any) -> None:
             assert f"%24IMS-CC-FILEBASE%24/{name}".encode() in items
 
 
+class _Imgs(HTMLParser):
+    """The src of every <img> of the HTML fed to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.srcs.append(dict(attrs).get("src") or "")
+
+
+def _package_pictures(name: str, data: bytes) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
+    """A QTI 2.1 package's or a cartridge's files, and (file, resolved src) of every <img>."""
+    from kzquiz.render import cc, qti21
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    refs: list[tuple[str, str]] = []
+    for member, content in members.items():
+        if not member.endswith(".xml") or member == "imsmanifest.xml":
+            continue
+        root = ET.fromstring(content)
+        if name == "qti21":
+            # XHTML in the QTI namespace, its src relative to the item's file
+            for img in root.iter(f"{{{qti21.QTI_NS}}}img"):
+                assert img.get("alt"), member
+                src = img.get("src", "")
+                refs.append(
+                    (member, posixpath.normpath(posixpath.join(posixpath.dirname(member), src)))
+                )
+            assert not [el for el in root.iter() if el.tag.endswith(("}figure", "}figcaption"))]
+            continue
+        parser = _Imgs()
+        for text in root.iter(f"{{{cc.QTI_NS}}}mattext"):
+            parser.feed(text.text or "")
+        token = "$IMS-CC-FILEBASE$"
+        for src in parser.srcs:
+            # As Moodle's importer resolves it: the token dropped, the path taken from the
+            # folder of the resource's file (the question bank).
+            assert src.startswith(token), src
+            # (Moodle joins with a '/' of its own: one more would count as a folder)
+            assert not src.removeprefix(token).startswith("/"), src
+            refs.append(
+                (
+                    member,
+                    posixpath.normpath(posixpath.dirname(member) + "/" + src.removeprefix(token)),
+                )
+            )
+    return members, refs
+
+
+def _check_package(loaded: Any, name: str) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
+    """Every <img> resolves to a file of the package with the bank file's bytes; the
+    manifest lists every file of the package and only those; no note about pictures."""
+    from kzquiz.render import cc
+
+    outputs = _export(loaded, name)
+    assert not [n for n in outputs.notes if "picture" in n], outputs.notes
+    data = next(iter(outputs.files.values()))
+    assert _export(loaded, name).files == outputs.files  # deterministic
+    members, refs = _package_pictures(name, data)
+    by_name = {f.name: f.data for f in loaded.images.values()}
+    for member, path in refs:
+        assert path in members, (member, path)
+        assert members[path] == by_name[_basename(path)], path
+    pictures = {n for n in members if "/images/" in f"/{n}"}
+    assert pictures == {path for _, path in refs}  # no picture the items do not show
+    ns = {"cp": cc.CP_NS if name == "cc" else "http://www.imsglobal.org/xsd/imscp_v1p1"}
+    manifest = ET.fromstring(members["imsmanifest.xml"])
+    resources = manifest.findall("cp:resources/cp:resource", ns)
+    listed = {f.get("href") for r in resources for f in r.findall("cp:file", ns)}
+    assert listed == set(members) - {"imsmanifest.xml"}
+    by_id = {r.get("identifier"): r for r in resources}
+    for r in resources:  # IMS CP's order within a resource: metadata?, file*, dependency*
+        tags = [child.tag.rsplit("}", 1)[-1] for child in r]
+        assert tags == sorted(tags, key=["metadata", "file", "dependency"].index), tags
+    if name == "cc":
+        (bank,) = [r for r in resources if r.get("type") == cc.BANK_TYPE]
+        deps = {d.get("identifierref") for d in bank.findall("cp:dependency", ns)}
+        web = [r for r in resources if r.get("type") == "webcontent"]
+        assert deps == {r.get("identifier") for r in web} and all(d in by_id for d in deps)
+        assert {r.get("href") for r in web} == pictures
+    else:
+        # each picture is a file of the resource of every item that shows it
+        for member, path in refs:
+            (res,) = [r for r in resources if r.get("href") == member]
+            assert path in {f.get("href") for f in res.findall("cp:file", ns)}, member
+    return members, refs
+
+
+def _basename(path: str) -> str:
+    """The file name of a path in a zip."""
+    return path.rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("name", ["qti21", "cc"])
+def test_qti21_and_cc_carry_every_picture_they_show(shipped: Any, bank: Path, name: str) -> None:
+    from kzquiz.render import cc
+
+    for loaded in (shipped, load_bank(bank)):
+        _, refs = _check_package(loaded, name)
+        # every picture of an exported question is shown where it belongs
+        exported = [q for q in loaded.bank.questions if name == "qti21" or q.type in cc.CC_PROFILE]
+        expected = {
+            loaded.images[i.file].name
+            for q in exported
+            for i in (q.image, q.explanation_image)
+            if i is not None
+        }
+        assert expected and {_basename(p) for _, p in refs} == expected
+    if name == "qti21":
+        loaded = load_bank(bank)
+        members, _ = _check_package(loaded, name)
+        single = next(q for q in loaded.bank.questions if q.type == "single")
+        item = ET.fromstring(members[f"items/{single.id}.xml"])
+        qns = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
+        prompt_imgs = item.findall(f".//{qns}itemBody//{qns}prompt/{qns}img")
+        feedback_imgs = item.findall(f".//{qns}modalFeedback/{qns}p/{qns}img")
+        assert [i.get("alt") for i in prompt_imgs] == ["A grey single picture"]
+        assert [i.get("alt") for i in feedback_imgs] == ["A gradient"]
+        assert "Grey" in "".join(item.find(f".//{qns}prompt").itertext())  # type: ignore[union-attr]
+        assert "Made for the test" in "".join(item.find(f".//{qns}modalFeedback").itertext())  # type: ignore[union-attr]
+
+
 def test_csv_names_each_picture_file(shipped: Any) -> None:
     data = next(iter(_export(shipped, "csv").files.values()))
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -702,3 +829,23 @@ def test_alt_caption_and_credit_stay_text_in_every_output(tmp_path: Path) -> Non
             if name.endswith(".xml"):
                 for el in ET.fromstring(z.read(name)).iter():
                     assert "<script" not in (el.text or ""), name
+
+
+def test_qti21_shortens_an_alt_text_past_its_256_characters(tmp_path: Path) -> None:
+    """QTI 2.1's img alt is a string256: a longer alt is cut there, with a note."""
+    from kzquiz.render.qti21 import ALT_MAX, QTI_NS
+
+    data = with_pictures()
+    single = next(q for q in data["questions"] if q["type"] == "single")
+    single["image"]["alt"] = "A long description of a grey picture. " * 10
+    loaded = load_bank(write_bank(tmp_path / "bank", data))
+    outputs = _export(loaded, "qti21")
+    assert [n for n in outputs.notes if "alt text" in n] == [
+        f"questions[0] (id: {single['id']}): QTI 2.1: has a picture alt text over "
+        f"{ALT_MAX} characters; it is shortened"
+    ]
+    with zipfile.ZipFile(io.BytesIO(next(iter(outputs.files.values())))) as z:
+        item = ET.fromstring(z.read(f"items/{single['id']}.xml"))
+    alts = [img.get("alt", "") for img in item.iter(f"{{{QTI_NS}}}img")]
+    assert len(alts[0]) == ALT_MAX and alts[0].endswith("\u2026")
+    assert alts[0][:-1] == single["image"]["alt"].strip()[: ALT_MAX - 1]

@@ -2,8 +2,15 @@
 
 The cartridge holds:
 
-    imsmanifest.xml              CC 1.3 manifest with one resource
+    imsmanifest.xml              CC 1.3 manifest: the question bank and its pictures
     <bank id>/<bank id>.xml      the question bank (imsqti_xmlv1p2/imscc_xmlv1p3/question-bank)
+    web_resources/images/<name>  each picture the exported questions show, once
+
+Pictures (`image:`, `explanation_image:`) are `webcontent` resources, one per file, on which
+the question bank resource depends; the item HTML refers to them as
+`$IMS-CC-FILEBASE$../web_resources/images/<name>`, relative to the bank's own folder, the
+form Moodle's CC exporter writes and its importer resolves (it drops the token and
+normalises the path from the resource's folder).
 
 A question bank, not a quiz: each platform files it in its own question store (Canvas: a
 question bank; Schoology: Resources; Brightspace: the Question Library), from which the
@@ -30,6 +37,7 @@ from collections.abc import Sequence
 from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
+from kzquiz.images import media
 from kzquiz.model import (
     Cloze,
     Matching,
@@ -64,10 +72,15 @@ CC_PROFILE = {
     "numeric": "cc.fib.v0p1",
 }
 _MAX_ALTERNATIVES = 50
+IMAGES = "web_resources/images"  # the cartridge's folder of pictures
+# Unescaped: Moodle's importer replaces the literal token (a %24 form would stay a path).
+PICTURES = "$IMS-CC-FILEBASE$../" + IMAGES
 
 
 class _CCItem(q12._Item):
     """A QTI 1.2 item with the CC profile's metadata; `part` tells a cloze's blanks apart."""
+
+    pictures = PICTURES
 
     def __init__(self, loaded: LoadedBank, q: Question, text: q12._Text, part: str = "") -> None:
         super().__init__(loaded, q, text)
@@ -163,6 +176,8 @@ def items(loaded: LoadedBank, q: Question, text: q12._Text, notes: Notes) -> lis
 class _CCItemText(q12._ItemText):
     """_CCItem written as text (QTI 1.2's fast writer), with the same bytes."""
 
+    pictures = PICTURES
+
     def __init__(
         self, loaded: LoadedBank, q: Question, text: q12._Text, level: int, part: str = ""
     ) -> None:
@@ -232,7 +247,9 @@ def _questestinterop(ident: str, item_xml: list[str]) -> bytes:
     return (before + "\n    ".join(item_xml) + after).encode()
 
 
-def _manifest(loaded: LoadedBank, bank_id: str, text: q12._Text) -> bytes:
+def _manifest(
+    loaded: LoadedBank, bank_id: str, text: q12._Text, pictures: Sequence[str] = ()
+) -> bytes:
     schemas = (
         f"{CP_NS} {PROFILE}ccv1p3_imscp_v1p2_v1p0.xsd "
         f"{LOMM_NS} {PROFILE}LOM/ccv1p3_lommanifest_v1p0.xsd"
@@ -263,6 +280,13 @@ def _manifest(loaded: LoadedBank, bank_id: str, text: q12._Text) -> bytes:
     resources = q12._sub(root, "resources")
     res = q12._sub(resources, "resource", identifier=bank_id, type=BANK_TYPE)
     q12._sub(res, "file", href=f"{bank_id}/{bank_id}.xml")
+    ids = [q12.stable_id(loaded.id, bank_id, "image", name) for name in pictures]
+    for ident in ids:
+        q12._sub(res, "dependency", identifierref=ident)
+    for ident, name in zip(ids, pictures, strict=True):
+        href = f"{IMAGES}/{name}"
+        picture = q12._sub(resources, "resource", identifier=ident, type="webcontent", href=href)
+        q12._sub(picture, "file", href=href)
     return _xml(root)
 
 
@@ -275,11 +299,19 @@ def render_cc(loaded: LoadedBank, questions: Sequence[Question]) -> tuple[bytes,
     notes = Notes(loaded, FORMAT)
     text = q12._Text(notes)
     ordered = bank_order(loaded, questions)
-    item_xml = [xml for q in ordered for xml in item_texts(loaded, q, text, notes)]
+    item_xml: list[str] = []
+    exported: list[Question] = []  # those the profile holds: only their pictures travel
+    for q in ordered:
+        made = item_texts(loaded, q, text, notes)
+        item_xml += made
+        if made:
+            exported.append(q)
     bank_id = q12.stable_id(loaded.id, "cc-bank", *(q.id for q in ordered))
+    pictures = media(loaded, exported)
     files = {
-        "imsmanifest.xml": _manifest(loaded, bank_id, text),
+        "imsmanifest.xml": _manifest(loaded, bank_id, text, list(pictures)),
         f"{bank_id}/{bank_id}.xml": _questestinterop(bank_id, item_xml),
+        **{f"{IMAGES}/{name}": data for name, data in pictures.items()},
     }
     return zip_bytes(files, archive_date(), compresslevel=q12.DEFLATE_LEVEL), notes.items
 

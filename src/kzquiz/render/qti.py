@@ -134,13 +134,16 @@ IMAGES = "images"  # the zip's folder of pictures
 _FILEBASE = "%24IMS-CC-FILEBASE%24"
 
 
-def picture_html(loaded: LoadedBank, image: Image | None, text: _Text) -> str:
-    """A picture's HTML in an item (empty without one), as Canvas resolves it on import."""
+PICTURES = f"{_FILEBASE}/{IMAGES}"  # where an item's HTML finds the pictures
+
+
+def picture_html(loaded: LoadedBank, image: Image | None, text: _Text, base: str = PICTURES) -> str:
+    """A picture's HTML in an item (empty without one), its file under `base`."""
     found = image_of(loaded, image)
     if image is None or found is None:
         return ""
     alt = html.escape(text(image.alt), quote=True)
-    out = f'<p><img src="{_FILEBASE}/{IMAGES}/{found.name}" alt="{alt}"></p>'
+    out = f'<p><img src="{base}/{found.name}" alt="{alt}"></p>'
     note = " \u2014 ".join(t for t in (image.caption, image.credit) if t)
     return out + (f"<p><small>{html.escape(text(note), quote=False)}</small></p>" if note else "")
 
@@ -189,6 +192,8 @@ def _decimal(x: float) -> Decimal:
 class _Item:
     """Builds one <item>; the methods follow the order of an item's parts."""
 
+    pictures = PICTURES  # a Common Cartridge keeps them elsewhere
+
     def __init__(self, loaded: LoadedBank, q: Question, text: _Text) -> None:
         self.loaded, self.q, self.t = loaded, q, text
         self.ident = stable_id(loaded.id, q.id)
@@ -207,7 +212,9 @@ class _Item:
 
     def presentation(self, question_html: str) -> ET.Element:
         pres = _sub(self.el, "presentation")
-        _mattext(pres, question_html + picture_html(self.loaded, self.q.image, self.t))
+        _mattext(
+            pres, question_html + picture_html(self.loaded, self.q.image, self.t, self.pictures)
+        )
         return pres
 
     def resprocessing(self) -> ET.Element:
@@ -231,7 +238,7 @@ class _Item:
         _mattext(
             _sub(fb, "flow_mat"),
             self.t.html(feedback_text(self.loaded, self.q))
-            + picture_html(self.loaded, self.q.explanation_image, self.t),
+            + picture_html(self.loaded, self.q.explanation_image, self.t, self.pictures),
         )
 
 
@@ -443,6 +450,8 @@ def _resprocessing_start(nl0: str) -> str:
 class _ItemText:
     """Writes one <item> as text; the methods follow the order of an item's parts."""
 
+    pictures = PICTURES  # as _Item.pictures
+
     def __init__(self, loaded: LoadedBank, q: Question, text: _Text, level: int) -> None:
         self.loaded, self.q, self.t = loaded, q, text
         self.w = _Lines(level)
@@ -473,7 +482,9 @@ class _ItemText:
 
     def presentation(self, question_html: str) -> None:
         self.w.open(1, "presentation")
-        self.w.material(2, question_html + picture_html(self.loaded, self.q.image, self.t))
+        self.w.material(
+            2, question_html + picture_html(self.loaded, self.q.image, self.t, self.pictures)
+        )
 
     def resprocessing(self) -> None:
         self.w.out.append(_resprocessing_start(self.w.nl[0]))
@@ -486,7 +497,7 @@ class _ItemText:
         w.material(
             3,
             self.t.html(feedback_text(self.loaded, self.q))
-            + picture_html(self.loaded, self.q.explanation_image, self.t),
+            + picture_html(self.loaded, self.q.explanation_image, self.t, self.pictures),
         )
         w.close(2, "flow_mat")
         w.close(1, "itemfeedback")

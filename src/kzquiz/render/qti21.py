@@ -5,6 +5,13 @@ The package (a .zip) holds:
     imsmanifest.xml          IMS Content Packaging 1.1: one resource per item, one for the test
     items/<question id>.xml  one assessmentItem per question
     test.xml                 the assessmentTest: a section per topic (or per pool)
+    images/<name>            each picture the questions show, once
+
+Pictures: the `image:` is an XHTML `<img src="../images/<name>" alt="...">` (relative to the
+item's file) after the question text, in the interaction's prompt (which holds inline
+content only: a line break, the image, a line break and the caption and credit as text) or
+in paragraphs of the itemBody; the `explanation_image:` is in paragraphs of the
+modalFeedback. Each picture is a `<file>` of the resource of every item that shows it.
 
 Question types and their interactions:
 single, truefalse -> choiceInteraction (maxChoices 1; true/false as the choices True and
@@ -41,8 +48,10 @@ from decimal import ROUND_CEILING, Decimal
 from typing_extensions import assert_never
 
 from kzquiz.bank import LoadedBank
+from kzquiz.images import image_of, media
 from kzquiz.model import (
     Cloze,
+    Image,
     Matching,
     Multiple,
     Numeric,
@@ -73,6 +82,8 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 TEMPLATES = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 TOOL = "kzquiz"
+IMAGES = "images"  # the package's folder of pictures
+ALT_MAX = 256  # QTI 2.1's img alt is a string256
 
 
 def item_identifier(q: Question) -> str:
@@ -166,8 +177,42 @@ class _Item:
         return self.body
 
     def prompt(self, interaction: ET.Element, text: str) -> None:
-        """The question as the interaction's prompt."""
-        _lines(_sub(interaction, "prompt"), self.t(text))
+        """The question as the interaction's prompt, its picture after it."""
+        prompt = _sub(interaction, "prompt")
+        _lines(prompt, self.t(text))
+        if (img := self.img(self.q.image)) is not None:
+            ET.SubElement(prompt, "br")
+            prompt.append(img)
+            if note := self.caption(self.q.image):
+                ET.SubElement(prompt, "br")
+                _lines(prompt, note)
+
+    def img(self, image: Image | None) -> ET.Element | None:
+        """The picture as an <img> (None without one)."""
+        found = image_of(self.loaded, image)
+        if image is None or found is None:
+            return None
+        alt = self.t(image.alt)
+        if len(alt) > ALT_MAX:
+            self.t.notes.add(
+                self.q, f"has a picture alt text over {ALT_MAX} characters; it is shortened"
+            )
+            alt = alt[: ALT_MAX - 1] + "\u2026"
+        return ET.Element("img", src=f"../{IMAGES}/{found.name}", alt=alt)
+
+    def caption(self, image: Image | None) -> str:
+        """The picture's caption and credit as one line of text ("" without either)."""
+        if image is None:
+            return ""
+        return self.t(" \u2014 ".join(t for t in (image.caption, image.credit) if t))
+
+    def figure(self, parent: ET.Element, image: Image | None) -> None:
+        """The picture (and its caption) as paragraphs under `parent`, if there is one."""
+        if (img := self.img(image)) is None:
+            return
+        _sub(parent, "p").append(img)
+        if note := self.caption(image):
+            _lines(_sub(parent, "p"), note)
 
     def template(self, name: str) -> None:
         """responseProcessing by one of the standard templates."""
@@ -183,6 +228,7 @@ class _Item:
             showHide="show",
         )
         _flow(fb, self.t(feedback_text(self.loaded, self.q)))
+        self.figure(fb, self.q.explanation_image)
         return self.root
 
 
@@ -236,6 +282,7 @@ def _short(item: _Item, q: Short) -> None:
     body = item.item_body()
     p = _sub(body, "p")
     _lines(p, item.t(q.stem))
+    item.figure(body, q.image)
     _sub(
         _sub(body, "p"),
         "textEntryInteraction",
@@ -250,6 +297,7 @@ def _numeric(item: _Item, q: Numeric) -> None:
     item.outcomes()
     body = item.item_body()
     _lines(_sub(body, "p"), item.t(numeric_prompt(q)))
+    item.figure(body, q.image)
     _sub(_sub(body, "p"), "textEntryInteraction", responseIdentifier="RESPONSE")
     rp = _sub(item.root, "responseProcessing")
     cond = _sub(rp, "responseCondition")
@@ -297,6 +345,7 @@ def _cloze(item: _Item, q: Cloze) -> None:
             )
         else:
             _lines(p, item.t(seg))
+    item.figure(body, q.image)
     # The share of blanks answered right: each blank's mapping gives 1 or 0.
     total = _sub(
         _sub(_sub(item.root, "responseProcessing"), "setOutcomeValue", identifier="SCORE"), "divide"
@@ -513,6 +562,8 @@ def manifest(
             href=item_href(q),
         )
         _sub(res, "file", href=item_href(q))
+        for name in media(loaded, [q]):
+            _sub(res, "file", href=f"{IMAGES}/{name}")
     return root
 
 
@@ -533,6 +584,7 @@ def render_qti21(
         files[item_href(q)] = _xml(assessment_item(loaded, q, text))
     files["test.xml"] = _xml(assessment_test(loaded, ordered, pools, ident, text))
     files["imsmanifest.xml"] = _xml(manifest(loaded, ordered, ident, text))
+    files.update((f"{IMAGES}/{name}", data) for name, data in media(loaded, ordered).items())
     return zip_bytes(files, archive_date(), compresslevel=DEFLATE_LEVEL), notes.items
 
 
