@@ -93,6 +93,12 @@ def _by(css: str) -> tuple[str, str]:
     return (By.CSS_SELECTOR, css)
 
 
+def _click(d: Any, css: str) -> None:
+    # From script, not at screen coordinates: on a loaded machine the long page can still be
+    # laying out when a coordinate click lands, and the click then hits nothing.
+    d.execute_script("arguments[0].click()", d.find_element(*_by(css)))
+
+
 def _arrange(d: Any, qid: str, target: list[str]) -> None:
     from selenium.webdriver.common.keys import Keys
 
@@ -133,11 +139,11 @@ def test_a_handed_in_page_is_graded_as_the_page_graded_it(
     assert isinstance(matching, Matching) and isinstance(ordering, Ordering)
 
     right = next(i for i, c in enumerate(single.choices) if c.correct)
-    d.find_element(*_by(f"#q-{single.id}-c{right}")).click()
+    _click(d, f"#q-{single.id}-c{right}")
     for i, c in enumerate(multiple.choices):
         if c.correct:
-            d.find_element(*_by(f"#q-{multiple.id}-c{i}")).click()
-    d.find_element(*_by(f"#q-{tf.id}-c{1 if tf.answer else 0}")).click()  # wrong on purpose
+            _click(d, f"#q-{multiple.id}-c{i}")
+    _click(d, f"#q-{tf.id}-c{1 if tf.answer else 0}")  # wrong on purpose
     d.find_element(*_by(f"#q-{numeric.id}-answer")).send_keys(format_number(numeric.answer))
     d.find_element(*_by(f"#q-{short.id}-answer")).send_keys(short.answers[0])
     for k, blank in enumerate(cloze.blanks):
@@ -146,16 +152,16 @@ def test_a_handed_in_page_is_graded_as_the_page_graded_it(
         Select(d.find_element(*_by(f"#q-{matching.id}-m{i}"))).select_by_value(str(i))
     _arrange(d, ordering.id, list(ordering.items))
 
-    d.find_element(*_by("#check")).click()
+    _click(d, "#check")
     # Keep the file the page hands to the browser's download.
     d.execute_script(
         "window.kzqBlobs = []; var make = URL.createObjectURL;"
         "URL.createObjectURL = function (b) { window.kzqBlobs.push(b); return make.call(URL, b); };"
     )
-    d.find_element(*_by("#handin button")).click()
+    _click(d, "#handin button")
     assert d.find_elements(*_by("#handin-done"))[0].text  # asks for the name first
     d.find_element(*_by("#handin-name")).send_keys('=HYPERLINK("http://x") Ann')
-    d.find_element(*_by("#handin button")).click()
+    _click(d, "#handin button")
     assert (
         "kz-spief-2022-HYPERLINK-http-x-Ann-handin.csv" in d.find_element(*_by("#handin-done")).text
     )
@@ -204,10 +210,8 @@ def test_the_download_works_offline_from_a_file(driver: Any, shipped: Any, tmp_p
     single = _first(shipped, Single)
     assert isinstance(single, Single)
     right = next(i for i, c in enumerate(single.choices) if c.correct)
-    # Clicked from script, not at screen coordinates: on a loaded machine the long page can
-    # still be laying out when a coordinate click lands, and the click then hits nothing.
-    d.execute_script("arguments[0].click()", d.find_element(*_by(f"#q-{single.id}-c{right}")))
-    d.execute_script("arguments[0].click()", d.find_element(*_by("#check")))
+    _click(d, f"#q-{single.id}-c{right}")
+    _click(d, "#check")
     # The form shows once the page is checked.
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait

@@ -389,3 +389,25 @@ def test_anki_refuses_a_pick_and_says_why(mini_bank: Path, tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "a deck is for learning every question" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_answer_sheets_follow_each_versions_draw(make_bank: Any, tmp_path: Path) -> None:
+    # A version's bubble sheet lists the questions that version drew from the pool, in its
+    # printed order, so a scan is graded against what the student saw.
+    ids = _ids(MINI_BANK, "economy")
+    path = make_bank(_bank([{"id": "eco", "questions": ids[:3], "draw": 2}]))
+    out = tmp_path / "out"
+    args = ["worksheet", str(path), "--answer-sheet", "--versions", "4", "--seed", "7"]
+    result = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    loaded = load_bank(path)
+    versions = layout(
+        loaded, loaded.bank.questions, 4, random.Random(7), pools=bank_pools(loaded.bank)
+    )
+    drawn = set()
+    for version in versions:
+        sheet = (out / f"{loaded.id}-answersheet-{version.letter}.html").read_text()
+        printed = [i.question.id for i in version.items]
+        assert re.findall(r'data-qid="([^"]+)"', sheet) == printed, version.letter
+        drawn.add(frozenset(printed) & set(ids[:3]))
+    assert len(drawn) > 1  # the versions drew different questions from the pool
