@@ -31,13 +31,9 @@ mark falls in the template's title cell, which the import skips).
 
 from __future__ import annotations
 
-import csv
-import io
-
-from kzquiz import i18n
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
-from kzquiz.render.game_common import cell, choice_row, not_held, skipped, time_limit
+from kzquiz.render.export_common import Notes
+from kzquiz.render.game_common import cell, held_rows, template_csv, time_limit
 
 FORMAT = "Blooket"
 MAX_ANSWERS = 4
@@ -58,21 +54,10 @@ TITLE = "Blooket\nImport Template"
 def render(job: RenderJob) -> Outputs:
     """`<bank-id>.blooket.csv` of `job.questions`, with a note on anything Blooket cannot hold."""
     notes = Notes(job.loaded, FORMAT)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([TITLE, *[""] * (len(HEADINGS) - 1)])
-    writer.writerow(HEADINGS)
-    number = 0
-    for q in job.questions:
-        row = choice_row(q, i18n.of(job.loaded))
-        if row is None:
-            not_held(q, notes, FORMAT, "multiple-choice questions only")
-            continue
-        if len(row.answers) > MAX_ANSWERS:
-            skipped(q, notes, f"{len(row.answers)} choices; Blooket holds at most {MAX_ANSWERS}")
-            continue
-        number += 1
-        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
+    buffer, writer = template_csv(TITLE, HEADINGS)
+    for number, (q, row) in enumerate(
+        held_rows(job, notes, FORMAT, "multiple-choice questions only", MAX_ANSWERS), start=1
+    ):
         answers = [
             cell(text, f"answer {i}", q, notes) for i, text in enumerate(row.answers, start=1)
         ]

@@ -8,19 +8,21 @@ CSV export's rule), and writes .xlsx files whose bytes depend only on their cont
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kzquiz import i18n
 from kzquiz.i18n import translator
 from kzquiz.model import Multiple, Question, Single, TrueFalse
-from kzquiz.render import archive_time
+from kzquiz.render import RenderJob, archive_time
 from kzquiz.render.archive import zip_bytes
 from kzquiz.render.csv import defuse, formula_note
-from kzquiz.render.export_common import Notes
+from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -87,6 +89,36 @@ def not_held(q: Question, notes: Notes, platform: str, holds: str) -> None:
 def skipped(q: Question, notes: Notes, why: str) -> None:
     """Note that `q` is left out, and why."""
     notes.add(q, f"{why}; left out")
+
+
+def held_rows(
+    job: RenderJob, notes: Notes, platform: str, holds: str, max_answers: int
+) -> Iterator[tuple[Question, ChoiceRow]]:
+    """The job's questions a template of at most `max_answers` answers holds, as rows.
+
+    The rest are noted and left out; a held question with pictures gets the note that the
+    platform takes them only in its editor.
+    """
+    lang = i18n.of(job.loaded)
+    for q in job.questions:
+        row = choice_row(q, lang)
+        if row is None:
+            not_held(q, notes, platform, holds)
+            continue
+        if len(row.answers) > max_answers:
+            skipped(q, notes, f"{len(row.answers)} choices; {platform} holds at most {max_answers}")
+            continue
+        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=platform))
+        yield q, row
+
+
+def template_csv(title: str, headings: Sequence[str]) -> tuple[io.StringIO, Any]:
+    """A CSV template as the platforms' own files start: the title row, then the headings."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([title, *[""] * (len(headings) - 1)])
+    writer.writerow(headings)
+    return buffer, writer
 
 
 def workbook(title: str) -> Workbook:

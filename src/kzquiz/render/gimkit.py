@@ -28,14 +28,11 @@ template's title cell, which the import skips).
 
 from __future__ import annotations
 
-import csv
-import io
-
 from kzquiz import i18n
 from kzquiz.model import Multiple
 from kzquiz.render import Outputs, RenderJob
 from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
-from kzquiz.render.game_common import cell, choice_row, not_held, skipped
+from kzquiz.render.game_common import cell, choice_row, not_held, skipped, template_csv
 
 FORMAT = "Gimkit"
 MAX_WRONG = 3
@@ -52,12 +49,10 @@ TITLE = "Gimkit Spreadsheet Import Template"
 def render(job: RenderJob) -> Outputs:
     """`<bank-id>.gimkit.csv` of `job.questions`, with a note on anything Gimkit cannot hold."""
     notes = Notes(job.loaded, FORMAT)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([TITLE, *[""] * (len(HEADINGS) - 1)])
-    writer.writerow(HEADINGS)
+    buffer, writer = template_csv(TITLE, HEADINGS)
+    lang = i18n.of(job.loaded)
     for q in job.questions:
-        row = choice_row(q, i18n.of(job.loaded))
+        row = choice_row(q, lang)
         if row is None:
             not_held(q, notes, FORMAT, "questions with one right answer only")
             continue

@@ -29,16 +29,13 @@ Columns (row 8):
 
 from __future__ import annotations
 
-from kzquiz import i18n
 from kzquiz.render import Outputs, RenderJob
-from kzquiz.render.export_common import PICTURES_BY_EDITOR, Notes, picture_note
+from kzquiz.render.export_common import Notes
 from kzquiz.render.game_common import (
     cell,
-    choice_row,
     fit,
-    not_held,
+    held_rows,
     rows,
-    skipped,
     time_limit,
     workbook,
     xlsx_bytes,
@@ -81,17 +78,8 @@ def render(job: RenderJob) -> Outputs:
     sheet += [["", line] for line in _INSTRUCTIONS]
     sheet += [[] for _ in range(HEADER_ROW - 1 - len(sheet))]
     sheet.append(list(HEADINGS))
-    number = 0
-    for q in job.questions:
-        row = choice_row(q, i18n.of(job.loaded))
-        if row is None:
-            not_held(q, notes, FORMAT, "multiple-choice and true/false questions only")
-            continue
-        if len(row.answers) > MAX_ANSWERS:
-            skipped(q, notes, f"{len(row.answers)} choices; Kahoot holds at most {MAX_ANSWERS}")
-            continue
-        number += 1
-        picture_note(notes, q, PICTURES_BY_EDITOR.format(platform=FORMAT))
+    holds = "multiple-choice and true/false questions only"
+    for number, (q, row) in enumerate(held_rows(job, notes, FORMAT, holds, MAX_ANSWERS), start=1):
         prompt = cell(fit(row.prompt, MAX_QUESTION, "the question", q, notes), "question", q, notes)
         answers = [
             cell(fit(text, MAX_ANSWER, f"answer {i}", q, notes), f"answer {i}", q, notes)
