@@ -52,3 +52,9 @@ def test_type_table_covers_every_format_and_type() -> None:
             kinds = [t in fmt.native, t in fmt.converted, t in fmt.noted]
             assert sum(kinds) == 1, (fmt.name, t)  # each type held one way exactly
             assert cell == ["native", "converted", "note"][kinds.index(True)]
+
+
+def test_the_registry_knows_the_question_types_of_the_model() -> None:
+    from kzquiz.model import QUESTION_TYPES
+
+    assert QUESTION_ORDER == QUESTION_TYPES

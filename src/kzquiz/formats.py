@@ -19,6 +19,8 @@ from kzquiz.errors import UsageError
 if TYPE_CHECKING:
     from kzquiz.render import Outputs, RenderJob
 
+# model.QUESTION_TYPES, written out so that the registry (read by every command's --help)
+# loads without pydantic; tests/test_shipped_exports.py checks that the two agree.
 QUESTION_ORDER: tuple[str, ...] = (
     "single",
     "multiple",

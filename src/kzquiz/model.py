@@ -33,16 +33,7 @@ Text = Annotated[
 QuestionType = Literal[
     "single", "multiple", "truefalse", "cloze", "short", "numeric", "matching", "ordering"
 ]
-QUESTION_TYPES: tuple[str, ...] = (
-    "single",
-    "multiple",
-    "truefalse",
-    "cloze",
-    "short",
-    "numeric",
-    "matching",
-    "ordering",
-)
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 
 # Numbers as YAML writes them, never true/false ("true" is not 1) or text ("nan"); strict
 # still takes a whole number for a float. Non-finite values (.nan, .inf, 1e400) are refused:
