@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from kzquiz import i18n
 from kzquiz.bank import LoadedBank
 from kzquiz.errors import SelectionError, UsageError
 from kzquiz.i18n import N_, Translator, translator
@@ -223,8 +224,6 @@ def _render(
     pools: Sequence[Pool],
     notes: list[str] | None = None,
 ) -> dict[str, bytes]:
-    from kzquiz import i18n
-
     lang = i18n.of(loaded)
     tr = translator(lang)
     _ = tr.gettext
