@@ -79,7 +79,7 @@ class ImageFile:
     @cached_property
     def data_uri(self) -> str:
         """The picture as a `data:` URI, for pages that must load nothing."""
-        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+        return f"data:{self.media_type};base64,{self.base64}"
 
     @cached_property
     def base64(self) -> str:
