@@ -1125,12 +1125,13 @@ def _turn_over(driver: Any, url: str) -> None:
 
     The front stores the pick in sessionStorage, which Chromium hands to the browser process
     asynchronously; a back opened in the same instant (no person is that fast) may start
-    before it arrives and find no pick. Waiting for the front's next frames and a short
-    timeout lets the write land first.
+    before it arrives and find no pick. Waiting for the front's next frames and a second
+    lets the write land first (a quarter of a second was not always enough on a loaded CI
+    machine; no person turns a card over faster than that).
     """
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 250)));"
+        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 1000)));"
     )
     driver.get(url)
 
