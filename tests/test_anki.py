@@ -1173,6 +1173,7 @@ def test_tapping_an_option_marks_it_and_the_back_judges_it(rendered: Any, driver
     assert [i.get_attribute("aria-pressed") for i in items] == ["false", "true", "false"]
     right = _option(driver, "Territorial integrity and self-determination")
     right.click()
+    assert right.get_attribute("aria-pressed") == "true"
     _turn_over(driver, rendered("un-two-principles", "back"))
     verdict = driver.find_element(By.CSS_SELECTOR, ".kz-verdict")
     assert verdict.text.startswith("Right: you picked")
